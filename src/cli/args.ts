@@ -1,0 +1,175 @@
+import { UserError } from '../core/errors.ts';
+import { parseDuration } from '../core/duration.ts';
+
+export type Format = 'text' | 'markdown' | 'json';
+
+export interface CommonOptions {
+  readonly repo: string;
+  readonly config: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly concurrency: number | undefined;
+}
+
+export type Command =
+  | { readonly name: 'help'; readonly topic: string | undefined }
+  | { readonly name: 'version' }
+  | { readonly name: 'detect'; readonly common: CommonOptions; readonly base: string; readonly head: string }
+  | { readonly name: 'render'; readonly common: CommonOptions; readonly env: string }
+  | {
+      readonly name: 'validate';
+      readonly common: CommonOptions;
+      readonly env: string | undefined;
+      readonly base: string | undefined;
+    }
+  | {
+      readonly name: 'diff';
+      readonly common: CommonOptions;
+      readonly env: string | undefined;
+      readonly format: Format;
+      readonly exitCode: boolean;
+    }
+  | {
+      readonly name: 'apply';
+      readonly common: CommonOptions;
+      readonly env: string;
+      readonly dryRun: boolean;
+      readonly prune: boolean;
+      readonly timeoutSeconds: number | undefined;
+      readonly commit: string | undefined;
+      readonly force: boolean;
+    }
+  | { readonly name: 'init'; readonly common: CommonOptions; readonly force: boolean };
+
+export const USAGE = `usage: slipway <command> [options]
+
+commands:
+  detect   --base REV --head REV     which environments a change touches (JSON)
+  render   --env NAME                rendered objects as multi-document YAML
+  validate [--env NAME] [--base REV] problems as FILE:LINE: message; exit 1 on any error
+  diff     [--env NAME] [--format text|markdown|json] [--exit-code]
+                                     what an apply would change, from a server-side dry-run
+  apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
+                                     server-side apply, prune, wait for health
+  init     [--force]                 write slipway.yaml and GitHub workflows into a repository
+
+common options:
+  --repo DIR            repository root (default .)
+  --config FILE         config file inside the repository (default slipway.yaml)
+  --kubeconfig FILE     kubeconfig (default $KUBECONFIG, then ~/.kube/config)
+  --context NAME        kubeconfig context
+  --concurrency N       API requests in flight (default 16)
+  -h, --help            this help;  --version  the version
+
+exit codes: 0 success; 1 error or invalid input; 2 only with --exit-code when changes exist`;
+
+const FLAGS: Record<string, 'value' | 'switch'> = {
+  '--repo': 'value',
+  '--config': 'value',
+  '--kubeconfig': 'value',
+  '--context': 'value',
+  '--concurrency': 'value',
+  '--env': 'value',
+  '--base': 'value',
+  '--head': 'value',
+  '--format': 'value',
+  '--timeout': 'value',
+  '--commit': 'value',
+  '--exit-code': 'switch',
+  '--dry-run': 'switch',
+  '--no-prune': 'switch',
+  '--force': 'switch',
+  '--help': 'switch',
+  '-h': 'switch',
+};
+
+const ALLOWED: Record<string, readonly string[]> = {
+  detect: ['--base', '--head'],
+  render: ['--env'],
+  validate: ['--env', '--base'],
+  diff: ['--env', '--format', '--exit-code', '--base'],
+  apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
+  init: ['--force'],
+};
+const COMMON = ['--repo', '--config', '--kubeconfig', '--context', '--concurrency', '--help', '-h'];
+
+function usage(message: string): UserError {
+  return new UserError('usage', message, { hint: 'run `slipway --help` for usage' });
+}
+
+/** Pure: argv (without node and script) → a command, or a UserError of kind 'usage'. */
+export function parseArgs(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help')
+    return { name: 'help', topic: rest[0] };
+  if (name === '--version' || name === 'version') return { name: 'version' };
+  if (!(name in ALLOWED)) throw usage(`unknown command "${name}"`);
+  const values = new Map<string, string>();
+  const switches = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const raw = rest[i] ?? '';
+    const [flag, inline] =
+      raw.startsWith('--') && raw.includes('=')
+        ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)]
+        : [raw, undefined];
+    const kind = FLAGS[flag];
+    if (!kind)
+      throw usage(flag.startsWith('-') ? `unknown option "${flag}"` : `unexpected argument "${flag}"`);
+    if (!COMMON.includes(flag) && !(ALLOWED[name] ?? []).includes(flag))
+      throw usage(`option ${flag} does not apply to \`slipway ${name}\``);
+    if (kind === 'switch') {
+      switches.add(flag);
+      continue;
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw usage(`option ${flag} needs a value`);
+    values.set(flag, value);
+  }
+  if (switches.has('--help') || switches.has('-h')) return { name: 'help', topic: name };
+  const concurrencyText = values.get('--concurrency');
+  const concurrency = concurrencyText === undefined ? undefined : Number(concurrencyText);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256))
+    throw usage('--concurrency must be a whole number from 1 to 256');
+  const common: CommonOptions = {
+    repo: values.get('--repo') ?? '.',
+    config: values.get('--config'),
+    kubeconfig: values.get('--kubeconfig'),
+    context: values.get('--context'),
+    concurrency,
+  };
+  const required = (flag: string): string => {
+    const value = values.get(flag);
+    if (value === undefined) throw usage(`\`slipway ${name}\` needs ${flag}`);
+    return value;
+  };
+  switch (name) {
+    case 'detect':
+      return { name, common, base: required('--base'), head: required('--head') };
+    case 'render':
+      return { name, common, env: required('--env') };
+    case 'validate':
+      return { name, common, env: values.get('--env'), base: values.get('--base') };
+    case 'diff': {
+      const format = values.get('--format') ?? 'text';
+      if (format !== 'text' && format !== 'markdown' && format !== 'json')
+        throw usage(`--format must be text, markdown or json, not "${format}"`);
+      return { name, common, env: values.get('--env'), format, exitCode: switches.has('--exit-code') };
+    }
+    case 'apply': {
+      const timeout = values.get('--timeout');
+      return {
+        name,
+        common,
+        env: required('--env'),
+        dryRun: switches.has('--dry-run'),
+        prune: !switches.has('--no-prune'),
+        timeoutSeconds: timeout === undefined ? undefined : parseDuration(timeout),
+        commit: values.get('--commit'),
+        force: switches.has('--force'),
+      };
+    }
+    default:
+      return { name: 'init', common, force: switches.has('--force') };
+  }
+}

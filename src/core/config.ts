@@ -1,0 +1,454 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError, type SourceLocation } from './errors.ts';
+import { isPlainObject } from './objects.ts';
+import type { RepoPaths } from './paths.ts';
+import { parseYamlDocuments } from './yaml.ts';
+import { parseDuration } from './duration.ts';
+
+/** A Helm release rendered into an environment; names follow Flux's HelmRelease so they copy across. */
+export interface HelmReleaseConfig {
+  readonly releaseName: string;
+  /** A chart folder in the repository (`./charts/web`), or a chart name in `repository`. */
+  readonly chart: string;
+  /** Repo-relative chart folder when the chart is local. */
+  readonly localChart: string | undefined;
+  /** `https://…` chart repository or `oci://…` registry; absent for a local chart. */
+  readonly repository: string | undefined;
+  readonly version: string | undefined;
+  readonly targetNamespace: string | undefined;
+  /** Repo-relative values files, applied in order. */
+  readonly valuesFiles: readonly string[];
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+export interface PruneBudget {
+  /** Refuse a prune deleting more objects than this. */
+  readonly maxObjects: number;
+  /** Refuse a prune deleting more than this share of the inventory (0-100). */
+  readonly maxPercent: number;
+}
+
+export interface ClusterPin {
+  readonly server: string | undefined;
+  readonly kubeSystemUid: string | undefined;
+}
+
+export interface EnvironmentConfig {
+  readonly name: string;
+  /** Repo-relative folder of the environment. */
+  readonly path: string;
+  readonly namespace: string | undefined;
+  readonly context: string | undefined;
+  readonly prune: boolean;
+  readonly pruneBudget: PruneBudget;
+  /** Kinds protected from prune (Namespace, CRD, PVC) that this environment allows to delete. */
+  readonly allowDelete: readonly string[];
+  readonly forceConflicts: boolean;
+  readonly cluster: ClusterPin | undefined;
+  readonly wait: boolean;
+  readonly timeoutSeconds: number;
+  readonly helm: readonly HelmReleaseConfig[];
+}
+
+export interface SlipwayConfig {
+  /** Repo-relative config file, or undefined when environments came from `clusters/`. */
+  readonly file: string | undefined;
+  readonly environments: ReadonlyMap<string, EnvironmentConfig>;
+}
+
+export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
+export const PROTECTED_KINDS = ['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim'] as const;
+
+const ENV_KEYS = new Set([
+  'path',
+  'namespace',
+  'context',
+  'prune',
+  'prune-budget',
+  'allow-delete',
+  'force-conflicts',
+  'cluster',
+  'wait',
+  'timeout',
+  'helm',
+]);
+const HELM_KEYS = new Set([
+  'releaseName',
+  'chart',
+  'version',
+  'repository',
+  'targetNamespace',
+  'valuesFiles',
+  'values',
+]);
+
+/**
+ * Loads slipway.yaml (or `configFile`); without one, every folder directly under `clusters/` is an
+ * environment of that name. Reports every problem in the file at once.
+ */
+export function loadConfig(repo: RepoPaths, configFile?: string): SlipwayConfig {
+  const relative = configFile ?? DEFAULT_CONFIG_FILE;
+  const absolute = repo.resolve(relative, 'config file');
+  if (!repo.exists(absolute)) {
+    if (configFile !== undefined) {
+      throw new UserError('config', `config file "${relative}" does not exist`, {
+        hint: 'create it or drop --config to use slipway.yaml',
+      });
+    }
+    return conventionalConfig(repo);
+  }
+  const file = repo.relative(absolute);
+  const documents = parseYamlDocuments(readFileSync(absolute, 'utf8'), file);
+  return parseConfig(documents[0]?.value, file, documents[0]?.keyLines ?? new Map(), repo);
+}
+
+function conventionalConfig(repo: RepoPaths): SlipwayConfig {
+  const clusters = path.join(repo.root, 'clusters');
+  let names: string[];
+  try {
+    names = readdirSync(clusters, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) {
+    throw new UserError(
+      'config',
+      'no slipway.yaml and no folders under clusters/: no environments to work on',
+      {
+        hint: 'run `slipway init` to write a slipway.yaml listing your environment folders',
+      },
+    );
+  }
+  const environments = new Map<string, EnvironmentConfig>();
+  for (const name of names) {
+    repo.resolve(`clusters/${name}`, `environment "${name}" path`);
+    environments.set(name, defaultEnvironment(name, `clusters/${name}`));
+  }
+  return { file: undefined, environments };
+}
+
+function defaultEnvironment(name: string, envPath: string): EnvironmentConfig {
+  return {
+    name,
+    path: envPath,
+    namespace: undefined,
+    context: undefined,
+    prune: true,
+    pruneBudget: { maxObjects: 100, maxPercent: 50 },
+    allowDelete: [],
+    forceConflicts: true,
+    cluster: undefined,
+    wait: true,
+    timeoutSeconds: 300,
+    helm: [],
+  };
+}
+
+/** Pure: turns the parsed YAML into a config, collecting every problem with its line. */
+export function parseConfig(
+  raw: unknown,
+  file: string,
+  keyLines: ReadonlyMap<string, number>,
+  repo: RepoPaths,
+): SlipwayConfig {
+  const problems: { message: string; line: number }[] = [];
+  // Key lines are only kept a few levels deep: a deeper key (a helm release's) takes its nearest ancestor's line.
+  const at = (keyPath: string): number => {
+    for (let key = keyPath; key !== ''; key = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '') {
+      const line = keyLines.get(key);
+      if (line !== undefined) return line;
+    }
+    return 0;
+  };
+  const problem = (keyPath: string, message: string): void => {
+    problems.push({ message, line: at(keyPath) });
+  };
+
+  const environments = new Map<string, EnvironmentConfig>();
+  if (!isPlainObject(raw)) {
+    problem('', 'the file must be a mapping with an `environments:` key');
+  } else {
+    for (const key of Object.keys(raw)) {
+      if (key !== 'environments') problem(key, `unknown key "${key}" (allowed: environments)`);
+    }
+    const envs = raw.environments;
+    if (!isPlainObject(envs) || Object.keys(envs).length === 0) {
+      problem('environments', '`environments:` must map at least one environment name to its settings');
+    } else {
+      for (const [name, value] of Object.entries(envs)) {
+        const env = parseEnvironment(name, value, `environments.${name}`, problem, repo);
+        if (env) environments.set(name, env);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    const first = problems[0];
+    const list = problems.map((p) => `${file}:${p.line}: ${p.message}`).join('\n');
+    throw new UserError(
+      'config',
+      problems.length === 1 ? (first?.message ?? '') : `${problems.length} problems:\n${list}`,
+      {
+        location: { file, line: first?.line ?? 0 },
+        hint: 'see the configuration reference in the README',
+      },
+    );
+  }
+  return { file, environments };
+}
+
+type Problem = (keyPath: string, message: string) => void;
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function parseEnvironment(
+  name: string,
+  value: unknown,
+  at: string,
+  problem: Problem,
+  repo: RepoPaths,
+): EnvironmentConfig | undefined {
+  if (!NAME.test(name) || name.length > 63) {
+    problem(at, `environment name "${name}" must be lowercase letters, digits and '-'`);
+  }
+  if (!isPlainObject(value)) {
+    problem(at, `environment "${name}" must be a mapping with at least \`path:\``);
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!ENV_KEYS.has(key))
+      problem(
+        `${at}.${key}`,
+        `unknown key "${key}" in environment "${name}" (allowed: ${[...ENV_KEYS].join(', ')})`,
+      );
+  }
+  const env = defaultEnvironment(name, '');
+  const envPath = str(value, 'path', at, problem, true);
+  let resolvedPath = '';
+  if (envPath !== undefined) {
+    try {
+      resolvedPath = repo.relative(
+        repo.resolve(envPath === '' ? '.' : envPath, `environment "${name}" path`),
+      );
+    } catch (error) {
+      problem(`${at}.path`, error instanceof Error ? error.message : String(error));
+    }
+  }
+  const budget = value['prune-budget'];
+  let pruneBudget = env.pruneBudget;
+  if (budget !== undefined) {
+    if (!isPlainObject(budget)) {
+      problem(`${at}.prune-budget`, '`prune-budget` must be a mapping with max-objects and/or max-percent');
+    } else {
+      for (const key of Object.keys(budget)) {
+        if (key !== 'max-objects' && key !== 'max-percent')
+          problem(
+            `${at}.prune-budget.${key}`,
+            `unknown key "${key}" in prune-budget (allowed: max-objects, max-percent)`,
+          );
+      }
+      pruneBudget = {
+        maxObjects: num(budget, 'max-objects', `${at}.prune-budget`, problem) ?? env.pruneBudget.maxObjects,
+        maxPercent: num(budget, 'max-percent', `${at}.prune-budget`, problem) ?? env.pruneBudget.maxPercent,
+      };
+    }
+  }
+  const allowDelete = strList(value, 'allow-delete', at, problem) ?? [];
+  for (const kind of allowDelete) {
+    if (!(PROTECTED_KINDS as readonly string[]).includes(kind)) {
+      problem(
+        `${at}.allow-delete`,
+        `allow-delete lists "${kind}", which is not a protected kind (${PROTECTED_KINDS.join(', ')})`,
+      );
+    }
+  }
+  let cluster: ClusterPin | undefined;
+  const pin = value.cluster;
+  if (pin !== undefined) {
+    if (!isPlainObject(pin)) {
+      problem(`${at}.cluster`, '`cluster` must be a mapping with server and/or kube-system-uid');
+    } else {
+      for (const key of Object.keys(pin)) {
+        if (key !== 'server' && key !== 'kube-system-uid')
+          problem(
+            `${at}.cluster.${key}`,
+            `unknown key "${key}" in cluster (allowed: server, kube-system-uid)`,
+          );
+      }
+      cluster = {
+        server: str(pin, 'server', `${at}.cluster`, problem),
+        kubeSystemUid: str(pin, 'kube-system-uid', `${at}.cluster`, problem),
+      };
+    }
+  }
+  let timeoutSeconds = env.timeoutSeconds;
+  const timeout = str(value, 'timeout', at, problem);
+  if (timeout !== undefined) {
+    try {
+      timeoutSeconds = parseDuration(timeout);
+    } catch (error) {
+      problem(`${at}.timeout`, error instanceof Error ? error.message : String(error));
+    }
+  }
+  const helm: HelmReleaseConfig[] = [];
+  const releases = value.helm;
+  if (releases !== undefined) {
+    if (!Array.isArray(releases)) problem(`${at}.helm`, '`helm` must be a list of releases');
+    else
+      releases.forEach((release, index) => {
+        const parsed = parseHelmRelease(release, `${at}.helm.${index}`, problem, repo);
+        if (parsed) helm.push(parsed);
+      });
+  }
+  const namespace = str(value, 'namespace', at, problem);
+  if (namespace !== undefined && !NAME.test(namespace))
+    problem(`${at}.namespace`, `namespace "${namespace}" is not a valid namespace name`);
+  return {
+    name,
+    path: resolvedPath,
+    namespace,
+    context: str(value, 'context', at, problem),
+    prune: bool(value, 'prune', at, problem) ?? env.prune,
+    pruneBudget,
+    allowDelete,
+    forceConflicts: bool(value, 'force-conflicts', at, problem) ?? env.forceConflicts,
+    cluster,
+    wait: bool(value, 'wait', at, problem) ?? env.wait,
+    timeoutSeconds,
+    helm,
+  };
+}
+
+function parseHelmRelease(
+  value: unknown,
+  at: string,
+  problem: Problem,
+  repo: RepoPaths,
+): HelmReleaseConfig | undefined {
+  if (!isPlainObject(value)) {
+    problem(at, 'a helm release must be a mapping with releaseName and chart');
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!HELM_KEYS.has(key))
+      problem(`${at}.${key}`, `unknown key "${key}" in helm release (allowed: ${[...HELM_KEYS].join(', ')})`);
+  }
+  const releaseName = str(value, 'releaseName', at, problem, true) ?? '';
+  const chart = str(value, 'chart', at, problem, true) ?? '';
+  const repository = str(value, 'repository', at, problem);
+  const version = str(value, 'version', at, problem);
+  if (repository !== undefined && !/^(https?|oci):\/\//.test(repository)) {
+    problem(`${at}.repository`, `repository "${repository}" must start with https://, http:// or oci://`);
+  }
+  if (repository !== undefined && version === undefined) {
+    problem(
+      `${at}.version`,
+      `chart "${chart}" from ${repository} needs a pinned \`version\` so every run renders the same thing`,
+    );
+  }
+  let localChart: string | undefined;
+  if (repository === undefined && chart !== '') {
+    try {
+      localChart = repo.relative(repo.resolve(chart, 'helm chart'));
+    } catch (error) {
+      problem(`${at}.chart`, error instanceof Error ? error.message : String(error));
+    }
+  }
+  const valuesFiles: string[] = [];
+  for (const file of strList(value, 'valuesFiles', at, problem) ?? []) {
+    try {
+      valuesFiles.push(repo.relative(repo.resolve(file, 'values file')));
+    } catch (error) {
+      problem(`${at}.valuesFiles`, error instanceof Error ? error.message : String(error));
+    }
+  }
+  const values = value.values;
+  if (values !== undefined && !isPlainObject(values)) problem(`${at}.values`, '`values` must be a mapping');
+  return {
+    releaseName,
+    chart,
+    localChart,
+    repository,
+    version,
+    targetNamespace: str(value, 'targetNamespace', at, problem),
+    valuesFiles,
+    values: isPlainObject(values) ? values : {},
+  };
+}
+
+function str(
+  obj: Record<string, unknown>,
+  key: string,
+  at: string,
+  problem: Problem,
+  required = false,
+): string | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) {
+    if (required) problem(at, `missing required key "${key}"`);
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    problem(`${at}.${key}`, `"${key}" must be a string, got ${typeName(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function bool(obj: Record<string, unknown>, key: string, at: string, problem: Problem): boolean | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') {
+    problem(`${at}.${key}`, `"${key}" must be true or false, got ${typeName(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function num(obj: Record<string, unknown>, key: string, at: string, problem: Problem): number | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    problem(`${at}.${key}`, `"${key}" must be a non-negative number, got ${typeName(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function strList(
+  obj: Record<string, unknown>,
+  key: string,
+  at: string,
+  problem: Problem,
+): string[] | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    problem(`${at}.${key}`, `"${key}" must be a list of strings`);
+    return undefined;
+  }
+  return value as string[];
+}
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (isPlainObject(value)) return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function environmentOrThrow(config: SlipwayConfig, name: string): EnvironmentConfig {
+  const env = config.environments.get(name);
+  if (!env) {
+    const known = [...config.environments.keys()].join(', ');
+    const location: SourceLocation | undefined = config.file ? { file: config.file, line: 0 } : undefined;
+    throw new UserError('config', `unknown environment "${name}" (known: ${known})`, {
+      ...(location ? { location } : {}),
+      hint: 'pass one of the environment names from slipway.yaml',
+    });
+  }
+  return env;
+}

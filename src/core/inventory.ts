@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { InternalError, UserError } from './errors.ts';
+import { groupOf, isPlainObject, objectKey, type KubeObject, type ObjectRef } from './objects.ts';
+import type { KubeApi } from './ports.ts';
+
+/**
+ * What Slipway applied to an environment, kept in the cluster as a kubectl ApplySet parent
+ * (KEP-3659): a ConfigMap labelled `applyset.kubernetes.io/id`, whose members carry
+ * `applyset.kubernetes.io/part-of`. Unlike kubectl, the full member list is also stored in the
+ * ConfigMap's data (about 1 MiB of room, against 256 KiB for annotations), so a prune preview needs
+ * one GET instead of a LIST of every kind in every namespace, and a member that lost its label is
+ * still known.
+ */
+export const INVENTORY_NAMESPACE = 'slipway-system';
+export const APPLYSET_ID_LABEL = 'applyset.kubernetes.io/id';
+export const APPLYSET_PART_OF_LABEL = 'applyset.kubernetes.io/part-of';
+export const APPLYSET_TOOLING = 'applyset.kubernetes.io/tooling';
+export const APPLYSET_KINDS = 'applyset.kubernetes.io/contains-group-kinds';
+export const APPLYSET_NAMESPACES = 'applyset.kubernetes.io/additional-namespaces';
+export const TOOLING = 'slipway/v1';
+
+export type InventoryEntry = ObjectRef;
+
+export interface Inventory {
+  readonly environment: string;
+  readonly entries: InventoryEntry[];
+  readonly commit: string | undefined;
+  readonly appliedAt: string | undefined;
+  /** The ConfigMap as read, for optimistic concurrency on update. */
+  readonly resourceVersion: string | undefined;
+}
+
+export function inventoryName(environment: string): string {
+  return `slipway-${environment}`;
+}
+
+/** kubectl's ApplySet id: `applyset-` + unpadded URL-safe base64 of sha256(name.namespace.Kind.group) + `-v1`. */
+export function applySetId(environment: string): string {
+  const digest = createHash('sha256')
+    .update(`${inventoryName(environment)}.${INVENTORY_NAMESPACE}.ConfigMap.`)
+    .digest('base64url');
+  return `applyset-${digest}-v1`;
+}
+
+export function emptyInventory(environment: string): Inventory {
+  return { environment, entries: [], commit: undefined, appliedAt: undefined, resourceVersion: undefined };
+}
+
+export function decodeInventory(environment: string, configMap: KubeObject): Inventory {
+  const tooling = configMap.metadata.annotations?.[APPLYSET_TOOLING];
+  if (tooling !== undefined && !tooling.startsWith('slipway/')) {
+    throw new UserError(
+      'prune',
+      `ConfigMap ${INVENTORY_NAMESPACE}/${inventoryName(environment)} is an ApplySet of "${tooling}", not Slipway's`,
+      {
+        hint: 'another tool manages this inventory; rename the environment or remove that ApplySet',
+      },
+    );
+  }
+  const data = isPlainObject(configMap.data) ? configMap.data : {};
+  let entries: InventoryEntry[] = [];
+  if (typeof data.objects === 'string') {
+    const parsed: unknown = JSON.parse(data.objects);
+    if (!Array.isArray(parsed)) throw new InternalError('inventory objects is not a list');
+    entries = parsed.filter(isPlainObject).map((entry) => ({
+      apiVersion: String(entry.apiVersion),
+      kind: String(entry.kind),
+      name: String(entry.name),
+      ...(typeof entry.namespace === 'string' ? { namespace: entry.namespace } : {}),
+    }));
+  }
+  return {
+    environment,
+    entries,
+    commit: typeof data.commit === 'string' && data.commit ? data.commit : undefined,
+    appliedAt: typeof data.appliedAt === 'string' ? data.appliedAt : undefined,
+    resourceVersion: configMap.metadata.resourceVersion,
+  };
+}
+
+export function encodeInventory(inventory: Inventory): KubeObject {
+  const entries = [...inventory.entries].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+  const kinds = [
+    ...new Set(entries.map((e) => (groupOf(e.apiVersion) ? `${e.kind}.${groupOf(e.apiVersion)}` : e.kind))),
+  ].sort();
+  const namespaces = [
+    ...new Set(
+      entries
+        .map((e) => e.namespace)
+        .filter((ns): ns is string => ns !== undefined && ns !== INVENTORY_NAMESPACE),
+    ),
+  ].sort();
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: inventoryName(inventory.environment),
+      namespace: INVENTORY_NAMESPACE,
+      labels: {
+        [APPLYSET_ID_LABEL]: applySetId(inventory.environment),
+        'app.kubernetes.io/managed-by': 'slipway',
+      },
+      annotations: {
+        [APPLYSET_TOOLING]: TOOLING,
+        [APPLYSET_KINDS]: kinds.join(','),
+        [APPLYSET_NAMESPACES]: namespaces.join(','),
+      },
+      ...(inventory.resourceVersion ? { resourceVersion: inventory.resourceVersion } : {}),
+    },
+    data: {
+      environment: inventory.environment,
+      commit: inventory.commit ?? '',
+      appliedAt: inventory.appliedAt ?? '',
+      objects: JSON.stringify(
+        entries.map((e) => ({
+          apiVersion: e.apiVersion,
+          kind: e.kind,
+          ...(e.namespace ? { namespace: e.namespace } : {}),
+          name: e.name,
+        })),
+      ),
+    },
+  };
+}
+
+const INVENTORY_REF = (environment: string): ObjectRef => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  namespace: INVENTORY_NAMESPACE,
+  name: inventoryName(environment),
+});
+
+export async function readInventory(kube: KubeApi, environment: string): Promise<Inventory> {
+  const configMap = await kube.get(INVENTORY_REF(environment));
+  return configMap ? decodeInventory(environment, configMap) : emptyInventory(environment);
+}
+
+/** Writes the inventory, creating its namespace and ConfigMap on first use. */
+export async function writeInventory(kube: KubeApi, inventory: Inventory): Promise<Inventory> {
+  const object = encodeInventory(inventory);
+  let written: KubeObject;
+  if (inventory.resourceVersion) {
+    written = await kube.replace(object);
+  } else {
+    await ensureNamespace(kube, INVENTORY_NAMESPACE);
+    written = await kube.create(object);
+  }
+  return { ...inventory, resourceVersion: written.metadata.resourceVersion };
+}
+
+export async function ensureNamespace(kube: KubeApi, name: string): Promise<void> {
+  const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+  if (await kube.get(ref)) return;
+  try {
+    await kube.create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
+    });
+  } catch (error) {
+    if (!(error instanceof UserError && error.kind === 'conflict')) throw error; // created meanwhile
+  }
+}

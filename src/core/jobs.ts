@@ -1,0 +1,82 @@
+import type { EnvironmentConfig } from './config.ts';
+import { describeError, UserError } from './errors.ts';
+import { readInventory } from './inventory.ts';
+import type { Finding } from './manifest.ts';
+import type { Annotation } from './platform.ts';
+import { planEnvironment } from './plan.ts';
+import type { KubeApi, Logger } from './ports.ts';
+import type { EnvironmentReport } from './report/markdown.ts';
+import { describeRef } from './objects.ts';
+import { hasErrors, type Workspace } from './workspace.ts';
+
+/**
+ * Render, validate and (with a cluster) plan one environment, never throwing for a user's
+ * mistake: whatever went wrong ends up in the report, so the comment shows it.
+ */
+export async function planReport(
+  workspace: Workspace,
+  env: EnvironmentConfig,
+  kube: KubeApi | undefined,
+  logger: Logger,
+  concurrency: number,
+): Promise<EnvironmentReport> {
+  let findings: Finding[] = [];
+  try {
+    const kubeVersion = kube ? await kube.serverVersion().catch(() => undefined) : undefined;
+    const rendered = await logger.group(`${env.name}: render and validate`, () =>
+      workspace.renderAndValidate(env, kubeVersion),
+    );
+    findings = rendered.findings;
+    if (hasErrors(findings)) {
+      const count = findings.filter((f) => f.severity === 'error').length;
+      return {
+        environment: env.name,
+        plan: undefined,
+        findings,
+        failure: `${count} error${count === 1 ? '' : 's'} in the manifests; nothing can be planned until they are fixed`,
+      };
+    }
+    if (!kube) return { environment: env.name, plan: undefined, findings, failure: undefined };
+    const inventory = await readInventory(kube, env.name);
+    const plan = await logger.group(`${env.name}: plan`, () =>
+      planEnvironment(env, rendered.manifests, { kube, logger, concurrency, inventory }),
+    );
+    logger.info(
+      `${env.name}: ${plan.objects.length} objects planned with ${plan.requests} API requests in ${(plan.durationMs / 1000).toFixed(1)} s`,
+    );
+    return { environment: env.name, plan, findings, failure: undefined };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { environment: env.name, plan: undefined, findings, failure: describeError(error) };
+  }
+}
+
+/** Annotations for a check run: findings, plus plan rows the server refused, on their file and line. */
+export function annotationsOf(report: EnvironmentReport): Annotation[] {
+  const annotations: Annotation[] = report.findings.map((f) => ({
+    location: f.location,
+    level: f.severity === 'error' ? 'failure' : 'warning',
+    message: f.message,
+    title: f.rule,
+  }));
+  for (const row of report.plan?.objects ?? []) {
+    if (row.action === 'error' && row.source) {
+      annotations.push({
+        location: row.source,
+        level: 'failure',
+        message: `${describeRef(row.ref)}: ${row.note ?? 'failed'}`,
+        title: 'server-side dry-run',
+      });
+    }
+  }
+  return annotations;
+}
+
+export function reportFailed(report: EnvironmentReport): boolean {
+  return report.failure !== undefined || hasErrors(report.findings) || (report.plan?.summary.error ?? 0) > 0;
+}
+
+export function reportHasChanges(report: EnvironmentReport): boolean {
+  const s = report.plan?.summary;
+  return s !== undefined && s.create + s.update + s.delete > 0;
+}

@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { UserError, describeError } from '../errors.ts';
+import type { EnvironmentConfig } from '../config.ts';
+import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
+import type { CommandRunner, Logger } from '../ports.ts';
+import type { RepoPaths } from '../paths.ts';
+import { kustomizeDependencies } from './kustomize-graph.ts';
+import { readManifestText, scanTree } from './plain.ts';
+import { firstLines, renderHelmRelease, splitHelmSources } from './helm.ts';
+
+export interface RenderTools {
+  readonly kustomize: string;
+  readonly kubectl: string;
+  readonly helm: string;
+}
+
+export interface RenderContext {
+  readonly repo: RepoPaths;
+  readonly runner: CommandRunner;
+  readonly logger: Logger;
+  readonly tools: RenderTools;
+  readonly kubeVersion?: string;
+}
+
+export interface RenderResult {
+  readonly environment: string;
+  readonly manifests: Manifest[];
+  /** Problems found while rendering; any error means the render is not trustworthy (no prune). */
+  readonly findings: Finding[];
+}
+
+/** Renders an environment: plain files, kustomizations, then Helm releases, in a stable order. */
+export async function renderEnvironment(
+  env: EnvironmentConfig,
+  context: RenderContext,
+): Promise<RenderResult> {
+  const { repo } = context;
+  const manifests: Manifest[] = [];
+  const findings: Finding[] = [];
+  const fail = (error: unknown, file: string): void => {
+    if (!(error instanceof UserError)) throw error;
+    findings.push({
+      severity: 'error',
+      rule: error.kind === 'path' ? 'path-escape' : error.kind === 'tool' ? 'missing-tool' : 'render-failed',
+      location: error.location ?? { file, line: 0 },
+      message: describeError(error).replace(/^[^:]+:\d+: /, ''),
+    });
+  };
+  let envDir: string;
+  try {
+    envDir = repo.resolve(env.path, `environment "${env.name}" path`);
+    if (!repo.exists(envDir)) {
+      throw new UserError('config', `environment "${env.name}" folder "${env.path}" does not exist`, {
+        hint: 'create it or fix `path` in slipway.yaml',
+      });
+    }
+  } catch (error) {
+    fail(error, env.path);
+    return { environment: env.name, manifests, findings };
+  }
+  const excluded = new Set(
+    env.helm.flatMap((release) => [
+      ...release.valuesFiles,
+      ...(release.localChart ? [release.localChart] : []),
+    ]),
+  );
+  let tree;
+  try {
+    tree = scanTree(repo, envDir, excluded);
+  } catch (error) {
+    fail(error, env.path);
+    return { environment: env.name, manifests, findings };
+  }
+  for (const file of tree.files) {
+    try {
+      const parsed = parseManifests(readManifestText(repo, file), file);
+      manifests.push(...parsed.manifests);
+      findings.push(...parsed.findings);
+    } catch (error) {
+      fail(error, file);
+    }
+  }
+  for (const dir of tree.kustomizations) {
+    try {
+      kustomizeDependencies(repo, repo.resolve(dir, 'kustomization'));
+      const output = await kustomizeBuild(context, dir);
+      const parsed = parseManifests(output, path.posix.join(dir, 'kustomization.yaml'), 'kustomize');
+      // kustomize output lines are not the user's lines: point at the kustomization itself.
+      manifests.push(
+        ...parsed.manifests.map((m) => ({ object: m.object, source: { ...m.source, line: 0 } })),
+      );
+      findings.push(...parsed.findings);
+    } catch (error) {
+      fail(error, dir);
+    }
+  }
+  for (const release of env.helm) {
+    try {
+      const output = await renderHelmRelease(release, {
+        runner: context.runner,
+        repo,
+        helm: context.tools.helm,
+        namespace: env.namespace ?? 'default',
+        ...(context.kubeVersion ? { kubeVersion: context.kubeVersion } : {}),
+      });
+      const namespace = release.targetNamespace ?? env.namespace ?? 'default';
+      for (const part of splitHelmSources(output)) {
+        const chartFile =
+          part.source && release.localChart
+            ? path.posix.join(path.posix.dirname(release.localChart), part.source)
+            : (release.localChart ?? release.chart);
+        const parsed = parseManifests(part.text, chartFile, `helm release ${release.releaseName}`);
+        for (const manifest of parsed.manifests)
+          manifests.push({ object: manifest.object, source: manifest.source, defaultNamespace: namespace });
+        findings.push(...parsed.findings);
+      }
+    } catch (error) {
+      fail(error, release.localChart ?? release.chart);
+    }
+  }
+  context.logger.info(
+    `${env.name}: rendered ${manifests.length} objects from ${tree.files.length} files, ${tree.kustomizations.length} kustomizations, ${env.helm.length} helm releases`,
+  );
+  return { environment: env.name, manifests, findings };
+}
+
+async function kustomizeBuild(context: RenderContext, dir: string): Promise<string> {
+  const cwd = context.repo.root;
+  let result;
+  try {
+    // Plugins (exec and KRM functions) stay off: they would run arbitrary programs from the repo.
+    result = await context.runner.run(context.tools.kustomize, ['build', dir], { cwd, timeoutMs: 300_000 });
+  } catch (error) {
+    if (!(error instanceof UserError && error.kind === 'tool')) throw error;
+    result = await context.runner
+      .run(context.tools.kubectl, ['kustomize', dir], { cwd, timeoutMs: 300_000 })
+      .catch(() => {
+        throw new UserError(
+          'tool',
+          'neither `kustomize` nor `kubectl` was found on PATH to build kustomizations',
+          {
+            hint: 'install kustomize v5 (or kubectl) and put it on PATH',
+          },
+        );
+      });
+  }
+  if (result.exitCode !== 0) {
+    throw new UserError('render', `kustomize build ${dir} failed: ${firstLines(result.stderr)}`, {
+      location: { file: path.posix.join(dir, 'kustomization.yaml'), line: 0 },
+      hint: 'run `kustomize build` on that folder locally to see the full error',
+    });
+  }
+  return result.stdout;
+}

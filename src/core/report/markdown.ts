@@ -1,0 +1,257 @@
+import type { Finding } from '../manifest.ts';
+import type { Plan, PlannedObject, PlanSummary } from '../plan.ts';
+import { describeRef } from '../objects.ts';
+import { formatLocation } from '../errors.ts';
+import { codeBlock, escapeInline } from './escape.ts';
+import { trimContext, truncateLines } from './trim.ts';
+
+/** One environment's outcome, as the comment and summaries show it. */
+export interface EnvironmentReport {
+  readonly environment: string;
+  readonly plan: Plan | undefined;
+  /** Render/validate findings (errors block the merge, warnings are shown). */
+  readonly findings: readonly Finding[];
+  /** Set when the plan could not be made at all (cluster unreachable, render failed, …). */
+  readonly failure: string | undefined;
+  /** Said above the details, e.g. "validated offline: pull requests from forks get no cluster access". */
+  readonly note?: string;
+}
+
+export const COMMENT_MARKER = '<!-- slipway:plan -->';
+const SECTION_START = (env: string): string => `<!-- slipway:section:${env}:start -->`;
+const SECTION_END = (env: string): string => `<!-- slipway:section:${env}:end -->`;
+const ROW = /<!-- slipway:row:([a-z0-9-]+) (\{[^\n]*?\}) -->/g;
+
+interface Row {
+  readonly environment: string;
+  readonly summary: PlanSummary | undefined;
+  readonly failed: boolean;
+  readonly findings: number;
+}
+
+/** How much detail fits: each level drops more, the last keeps only counts. */
+const LEVELS = [
+  { context: 3, maxDiffLines: 400, bodies: true, maxRows: Infinity },
+  { context: 1, maxDiffLines: 60, bodies: true, maxRows: Infinity },
+  { context: 0, maxDiffLines: 0, bodies: false, maxRows: Infinity },
+  { context: 0, maxDiffLines: 0, bodies: false, maxRows: 50 },
+  { context: 0, maxDiffLines: 0, bodies: false, maxRows: 0 },
+] as const;
+
+export interface CommentOptions {
+  /** Characters one comment may hold (GitHub: 65,536). */
+  readonly limit: number;
+  /** Where the full diff is (the job summary or a run URL), linked when detail was dropped. */
+  readonly fullDiffUrl?: string | undefined;
+  readonly commit?: string | undefined;
+}
+
+/** An environment's section at the richest level that fits `budget` characters. */
+export function renderSection(report: EnvironmentReport, budget: number, options: CommentOptions): string {
+  let section = '';
+  for (const level of LEVELS) {
+    section = sectionAt(report, level, options);
+    if (section.length <= budget) return section;
+  }
+  return (
+    section.slice(0, Math.max(0, budget - 200)) + `\n\n_(truncated)_\n${SECTION_END(report.environment)}`
+  );
+}
+
+function rowOf(report: EnvironmentReport): Row {
+  return {
+    environment: report.environment,
+    summary: report.plan?.summary,
+    failed:
+      report.failure !== undefined ||
+      report.findings.some((f) => f.severity === 'error') ||
+      (report.plan?.summary.error ?? 0) > 0,
+    findings: report.findings.length,
+  };
+}
+
+function sectionAt(
+  report: EnvironmentReport,
+  level: (typeof LEVELS)[number],
+  options: CommentOptions,
+): string {
+  const out: string[] = [
+    SECTION_START(report.environment),
+    `<!-- slipway:row:${report.environment} ${JSON.stringify(rowOf(report))} -->`,
+  ];
+  const plan = report.plan;
+  const title = plan ? headline(plan.summary) : report.failure ? 'plan failed' : 'not planned';
+  out.push(
+    `<details${rowOf(report).failed ? ' open' : ''}><summary><b>${escapeInline(report.environment)}</b>: ${escapeInline(title)}</summary>`,
+    '',
+  );
+  if (report.note) out.push(`_${escapeInline(report.note)}_`, '');
+  if (report.failure) out.push(`**The plan failed:** ${escapeInline(report.failure)}`, '');
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  const warnings = report.findings.filter((f) => f.severity === 'warning');
+  for (const [label, list] of [
+    ['Errors', errors],
+    ['Warnings', warnings],
+  ] as const) {
+    if (list.length === 0) continue;
+    out.push(`**${label}**`, '');
+    const shown = Number.isFinite(level.maxRows) ? list.slice(0, Math.max(level.maxRows, 10)) : list;
+    for (const finding of shown)
+      out.push(`- \`${escapeInline(formatLocation(finding.location))}\` ${escapeInline(finding.message)}`);
+    if (shown.length < list.length) out.push(`- … and ${list.length - shown.length} more`);
+    out.push('');
+  }
+  if (plan) {
+    const changed = plan.objects.filter((o) => o.action !== 'unchanged');
+    if (changed.length === 0 && !report.failure) out.push('No changes: the cluster already matches Git.', '');
+    const rows = Number.isFinite(level.maxRows) ? changed.slice(0, level.maxRows) : changed;
+    for (const object of rows)
+      out.push(level.bodies ? objectDetails(object, level) : `- ${objectLine(object)}`);
+    if (rows.length < changed.length)
+      out.push(
+        `- … and ${changed.length - rows.length} more changed objects${options.fullDiffUrl ? ` ([full plan](${options.fullDiffUrl}))` : ''}`,
+      );
+    if (level !== LEVELS[0] && changed.length > 0) {
+      out.push(
+        '',
+        `_Diffs shortened to fit the comment.${options.fullDiffUrl ? ` [Full diff](${options.fullDiffUrl}).` : ' The full diff is in the job summary.'}_`,
+      );
+    }
+  }
+  out.push('', '</details>', SECTION_END(report.environment));
+  return out.join('\n');
+}
+
+const ICON: Record<PlannedObject['action'], string> = {
+  create: '🟢',
+  update: '🟡',
+  delete: '🔴',
+  orphan: '⚪',
+  unchanged: '·',
+  error: '❌',
+};
+
+function objectLine(object: PlannedObject): string {
+  const where = object.source ? ` — \`${escapeInline(formatLocation(object.source))}\`` : '';
+  const note = object.note ? ` — ${escapeInline(object.note)}` : '';
+  const taken = object.taken.length
+    ? ` — takes ${object.taken.map((t) => `${t.fields.length} field${t.fields.length === 1 ? '' : 's'} from ${escapeInline(t.manager)}`).join(', ')}`
+    : '';
+  return `${ICON[object.action]} ${object.action} ${escapeInline(describeRef(object.ref))}${where}${note}${taken}`;
+}
+
+function objectDetails(object: PlannedObject, level: (typeof LEVELS)[number]): string {
+  const parts = [`<details><summary>${objectLine(object)}</summary>`, ''];
+  if (object.taken.length) {
+    for (const taken of object.taken)
+      parts.push(
+        `Takes from \`${escapeInline(taken.manager)}\`: ${taken.fields
+          .slice(0, 20)
+          .map((f) => `\`${escapeInline(f)}\``)
+          .join(', ')}${taken.fields.length > 20 ? ' …' : ''}`,
+        '',
+      );
+  }
+  if (object.diff) {
+    const trimmed = level.context < 3 ? trimContext(object.diff, level.context) : object.diff;
+    parts.push(codeBlock(truncateLines(trimmed, level.maxDiffLines, '(see the full diff)'), 'diff'), '');
+  }
+  parts.push('</details>');
+  return parts.join('\n');
+}
+
+export function headline(summary: PlanSummary): string {
+  const parts: string[] = [];
+  if (summary.create) parts.push(`${summary.create} to create`);
+  if (summary.update) parts.push(`${summary.update} to update`);
+  if (summary.delete) parts.push(`${summary.delete} to delete`);
+  if (summary.orphan) parts.push(`${summary.orphan} kept (not pruned)`);
+  if (summary.error) parts.push(`${summary.error} failed`);
+  if (parts.length === 0) parts.push('no changes');
+  parts.push(`${summary.unchanged} unchanged`);
+  return parts.join(', ');
+}
+
+/** Sections of existing comment bodies by environment, so one job replaces only its own. */
+export function extractSections(bodies: readonly string[]): Map<string, string> {
+  const sections = new Map<string, string>();
+  const text = bodies.join('\n');
+  for (const match of text.matchAll(
+    /<!-- slipway:section:([a-z0-9-]+):start -->[\s\S]*?<!-- slipway:section:\1:end -->/g,
+  )) {
+    if (match[1]) sections.set(match[1], match[0]);
+  }
+  return sections;
+}
+
+/**
+ * The whole comment: marker, summary table, then each environment's section in name order. Other
+ * environments' sections (from other matrix jobs) are kept as they are; ours is replaced. Returns
+ * one body normally, several only when the sections cannot share one comment.
+ */
+export function composeComment(
+  existing: readonly string[],
+  report: EnvironmentReport,
+  options: CommentOptions,
+): string[] {
+  const sections = extractSections(existing);
+  sections.delete(report.environment);
+  const others = [...sections.values()].reduce((n, s) => n + s.length, 0);
+  const header = commentHeader([...sections.values()], report, options);
+  const room = options.limit - header.length - others - 200;
+  const share = Math.floor((options.limit - header.length - 200) / (sections.size + 1));
+  sections.set(report.environment, renderSection(report, Math.max(room, share), options));
+  const ordered = [...sections.keys()].sort().map((env) => sections.get(env) ?? '');
+  const table = commentHeader(ordered, undefined, options);
+  const bodies: string[] = [];
+  let current = table;
+  for (const section of ordered) {
+    if (current.length + section.length + 2 > options.limit - 100) {
+      bodies.push(current);
+      current = `${COMMENT_MARKER}\n_(continued)_\n`;
+    }
+    current += `\n${section}\n`;
+  }
+  bodies.push(current);
+  return bodies;
+}
+
+function commentHeader(
+  sections: readonly string[],
+  extra: EnvironmentReport | undefined,
+  options: CommentOptions,
+): string {
+  const rows = new Map<string, Row>();
+  for (const section of sections) {
+    for (const match of section.matchAll(ROW)) {
+      try {
+        rows.set(match[1] ?? '', JSON.parse(match[2] ?? '{}') as Row);
+      } catch {
+        // a hand-edited row: leave it out of the table
+      }
+    }
+  }
+  if (extra) rows.set(extra.environment, rowOf(extra));
+  const lines = [COMMENT_MARKER, '### Slipway plan', ''];
+  if (options.commit) lines.push(`For commit \`${escapeInline(options.commit.slice(0, 12))}\`.`, '');
+  lines.push(
+    '| Environment | Create | Update | Delete | Unchanged | Error | Status |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  );
+  for (const env of [...rows.keys()].sort()) {
+    const row = rows.get(env);
+    if (!row) continue;
+    const s = row.summary;
+    const status = row.failed
+      ? '❌ failed'
+      : s && s.create + s.update + s.delete > 0
+        ? '🟡 changes'
+        : s
+          ? '✅ in sync'
+          : '⚪ not planned';
+    lines.push(
+      `| ${escapeInline(env)} | ${s?.create ?? '–'} | ${s?.update ?? '–'} | ${s?.delete ?? '–'} | ${s?.unchanged ?? '–'} | ${s ? s.error : '–'} | ${status} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

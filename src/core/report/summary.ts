@@ -1,0 +1,65 @@
+import type { ApplyResult } from '../apply.ts';
+import { describeRef } from '../objects.ts';
+import { formatLocation } from '../errors.ts';
+import { codeBlock, escapeInline } from './escape.ts';
+import { headline, type EnvironmentReport } from './markdown.ts';
+import { truncateLines } from './trim.ts';
+
+/** GitHub refuses a step summary over 1 MiB; stay well under so other steps can add theirs. */
+export const SUMMARY_BUDGET = 900 * 1024;
+
+/** The full plan for the job summary: every diff, within the summary budget. */
+export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET): string {
+  const out: string[] = [`## Slipway plan: ${escapeInline(report.environment)}`, ''];
+  if (report.failure) out.push(`**Failed:** ${escapeInline(report.failure)}`, '');
+  for (const finding of report.findings)
+    out.push(
+      `- ${finding.severity}: \`${escapeInline(formatLocation(finding.location))}\` ${escapeInline(finding.message)}`,
+    );
+  if (report.plan) {
+    out.push(
+      '',
+      `**${escapeInline(headline(report.plan.summary))}** (${report.plan.objects.length} objects, ${report.plan.requests} API requests, ${(report.plan.durationMs / 1000).toFixed(1)} s)`,
+      '',
+    );
+    let used = out.join('\n').length;
+    const changed = report.plan.objects.filter((o) => o.action !== 'unchanged');
+    for (const [index, object] of changed.entries()) {
+      const block = [
+        `### ${object.action} ${escapeInline(describeRef(object.ref))}`,
+        object.note ? escapeInline(object.note) : '',
+        object.diff ? codeBlock(truncateLines(object.diff, 2000, '(object too large to show)'), 'diff') : '',
+        '',
+      ].join('\n');
+      if (used + block.length > budget - 500) {
+        out.push(
+          `_${changed.length - index} more changed objects not shown: the summary is limited to 1 MiB._`,
+        );
+        break;
+      }
+      out.push(block);
+      used += block.length;
+    }
+  }
+  return out.join('\n');
+}
+
+export function applySummary(result: ApplyResult): string {
+  const out = [
+    `## Slipway apply: ${escapeInline(result.environment)} — ${result.ok ? 'succeeded' : 'failed'}`,
+    '',
+    '| Object | Action | Health | Error |',
+    '|---|---|---|---|',
+  ];
+  for (const outcome of result.outcomes) {
+    if (outcome.action === 'unchanged') continue;
+    out.push(
+      `| ${escapeInline(describeRef(outcome.ref))} | ${outcome.action} | ${outcome.health ? escapeInline(`${outcome.health.status}: ${outcome.health.message}`) : ''} | ${outcome.error ? escapeInline(outcome.error) : ''} |`,
+    );
+  }
+  const unchanged = result.outcomes.filter((o) => o.action === 'unchanged').length;
+  out.push('', `${unchanged} objects unchanged; ${result.writes} writes.`);
+  if (result.pruneSkipped && result.pruneSkipped !== 'dry run')
+    out.push('', `**Prune skipped:** ${escapeInline(result.pruneSkipped)}`);
+  return out.join('\n');
+}

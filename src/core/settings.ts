@@ -1,0 +1,16 @@
+/** Everything a run needs to know, parsed once by an adapter (CLI flags, action inputs). */
+export interface Settings {
+  /** Absolute path of the repository checkout. */
+  readonly repo: string;
+  /** Repo-relative config file, or undefined for slipway.yaml / the clusters/ convention. */
+  readonly configFile: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  /** Requests in flight at once against the API server. */
+  readonly concurrency: number;
+  /** How long transient API failures are retried before giving up (seconds). */
+  readonly retrySeconds: number;
+  readonly tools: { readonly kustomize: string; readonly kubectl: string; readonly helm: string };
+}
+
+export const DEFAULT_CONCURRENCY = 16;

@@ -1,0 +1,207 @@
+import type { Finding, Manifest } from './manifest.ts';
+import { crdScopes, scopeOf, type Scope } from './kinds.ts';
+import { canonicalJson } from './canonical.ts';
+import { describeRef, groupOf, isPlainObject, objectKey, refOf, type KubeObject } from './objects.ts';
+
+/** The API server refuses objects whose stored form exceeds this (etcd's request limit). */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kinds whose names must be DNS labels (63 chars, no dots). */
+const LABEL_NAMED = new Set(['/Namespace', '/Service']);
+/** RBAC names are path segments: anything but '/', '%' and '..'. */
+const PATH_SEGMENT_NAMED = new Set([
+  'rbac.authorization.k8s.io/Role',
+  'rbac.authorization.k8s.io/ClusterRole',
+  'rbac.authorization.k8s.io/RoleBinding',
+  'rbac.authorization.k8s.io/ClusterRoleBinding',
+]);
+
+/**
+ * Offline checks of rendered objects: names, scope, duplicates, size. Pure: returns findings and
+ * never throws for a user's mistake.
+ */
+export function validateManifests(manifests: readonly Manifest[]): Finding[] {
+  const findings: Finding[] = [];
+  const crds = crdScopes(manifests.map((m) => m.object));
+  const seen = new Map<string, Manifest>();
+  for (const manifest of manifests) {
+    const { object, source } = manifest;
+    const at = (key: string): Finding['location'] => ({
+      ...source,
+      line: manifest.keyLine?.(key) ?? source.line,
+    });
+    const name = object.metadata.name ?? '';
+    const typeKey = `${groupOf(object.apiVersion)}/${object.kind}`;
+    const nameProblem = invalidName(typeKey, name);
+    if (nameProblem)
+      findings.push({
+        severity: 'error',
+        rule: 'invalid-name',
+        location: at('metadata.name'),
+        message: nameProblem,
+      });
+    const namespace = object.metadata.namespace;
+    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+      findings.push({
+        severity: 'error',
+        rule: 'invalid-namespace',
+        location: at('metadata.namespace'),
+        message: `namespace "${namespace}" is not a valid name (lowercase letters, digits and '-', at most 63)`,
+      });
+    }
+    const scope: Scope = scopeOf(object.apiVersion, object.kind, crds);
+    if (scope === 'cluster' && namespace !== undefined) {
+      findings.push({
+        severity: 'error',
+        rule: 'namespace-on-cluster-scoped',
+        location: at('metadata.namespace'),
+        message: `${object.kind} is cluster-scoped but sets metadata.namespace "${namespace}": remove the namespace`,
+      });
+    }
+    const key = objectKey(refOf(object));
+    const earlier = seen.get(key);
+    if (earlier) {
+      findings.push({
+        severity: 'error',
+        rule: 'duplicate-object',
+        location: source,
+        message: `${describeRef(refOf(object))} is defined twice: here and at ${earlier.source.file}:${earlier.source.line}; keep one`,
+      });
+    } else {
+      seen.set(key, manifest);
+    }
+    const size = Buffer.byteLength(JSON.stringify(object));
+    if (size > MAX_OBJECT_BYTES) {
+      findings.push({
+        severity: 'error',
+        rule: 'object-too-large',
+        location: source,
+        message: `${describeRef(refOf(object))} is ${(size / 1024 / 1024).toFixed(2)} MiB; the API server refuses objects over 1.5 MiB (move large data to a volume or split it)`,
+      });
+    }
+    if (object.kind === 'Secret' && object.apiVersion === 'v1')
+      findings.push(...secretProblems(object, source));
+  }
+  return findings;
+}
+
+function invalidName(typeKey: string, name: string): string | undefined {
+  if (PATH_SEGMENT_NAMED.has(typeKey)) {
+    return name === '.' || name === '..' || /[/%]/.test(name)
+      ? `name "${name}" may not be "." or ".." or contain '/' or '%'`
+      : undefined;
+  }
+  if (LABEL_NAMED.has(typeKey)) {
+    return DNS_LABEL.test(name) && name.length <= 63
+      ? undefined
+      : `name "${name}" must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`;
+  }
+  return DNS_SUBDOMAIN.test(name) && name.length <= 253
+    ? undefined
+    : `name "${name}" must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters`;
+}
+
+function secretProblems(object: KubeObject, source: Finding['location']): Finding[] {
+  const data = object.data;
+  if (!isPlainObject(data)) return [];
+  const findings: Finding[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    // Never echo the value: only the key is safe to name.
+    // As the API server decodes it: standard alphabet, padded, line breaks ignored, nothing else.
+    if (
+      typeof value !== 'string' ||
+      !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value.replace(/[\r\n]/g, ''))
+    ) {
+      findings.push({
+        severity: 'error',
+        rule: 'secret-data-not-base64',
+        location: source,
+        message: `Secret ${object.metadata.name ?? ''} data key "${key}" is not base64; put plain text under stringData instead`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Changes the API server refuses or that destroy data, compared with the previous revision. */
+export function dangerLint(previous: readonly Manifest[], current: readonly Manifest[]): Finding[] {
+  const findings: Finding[] = [];
+  const before = new Map(previous.map((m) => [objectKey(refOf(m.object)), m]));
+  const now = new Set<string>();
+  for (const manifest of current) {
+    const key = objectKey(refOf(manifest.object));
+    now.add(key);
+    const old = before.get(key);
+    if (!old) continue;
+    const at = (path: string): Finding['location'] => ({
+      ...manifest.source,
+      line: manifest.keyLine?.(path) ?? manifest.source.line,
+    });
+    const label = describeRef(refOf(manifest.object));
+    const kind = `${groupOf(manifest.object.apiVersion)}/${manifest.object.kind}`;
+    if (
+      ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'].includes(kind) &&
+      changed(old.object, manifest.object, ['spec', 'selector'])
+    ) {
+      findings.push({
+        severity: 'error',
+        rule: 'immutable-selector',
+        location: at('spec.selector'),
+        message: `${label}: spec.selector is immutable; the apply will be refused. Delete and re-create the object deliberately, or keep the old selector`,
+      });
+    }
+    if (
+      kind === 'apps/StatefulSet' &&
+      changed(old.object, manifest.object, ['spec', 'volumeClaimTemplates'])
+    ) {
+      findings.push({
+        severity: 'error',
+        rule: 'immutable-volume-claim-templates',
+        location: at('spec.volumeClaimTemplates'),
+        message: `${label}: spec.volumeClaimTemplates cannot be changed on a StatefulSet; the apply will be refused`,
+      });
+    }
+    if (kind === 'batch/Job' && changed(old.object, manifest.object, ['spec', 'template'])) {
+      findings.push({
+        severity: 'error',
+        rule: 'immutable-job-template',
+        location: at('spec.template'),
+        message: `${label}: a Job's spec.template is immutable; give the changed Job a new name`,
+      });
+    }
+  }
+  for (const [key, old] of before) {
+    if (now.has(key)) continue;
+    const kind = `${groupOf(old.object.apiVersion)}/${old.object.kind}`;
+    const label = describeRef(refOf(old.object));
+    if (kind === '/PersistentVolumeClaim' || kind === '/Namespace') {
+      findings.push({
+        severity: 'warning',
+        rule: 'removed-data-holder',
+        location: { file: old.source.file, line: 0 },
+        message: `${label} was removed from Git: deleting it deletes ${kind === '/Namespace' ? 'everything inside it' : 'its volume data'} (it is protected from prune unless allow-delete lists ${old.object.kind})`,
+      });
+    }
+    if (kind === 'apiextensions.k8s.io/CustomResourceDefinition') {
+      findings.push({
+        severity: 'warning',
+        rule: 'removed-crd',
+        location: { file: old.source.file, line: 0 },
+        message: `${label} was removed from Git: deleting a CRD deletes every object of its kind (protected from prune unless allow-delete lists CustomResourceDefinition)`,
+      });
+    }
+  }
+  return findings;
+}
+
+function changed(a: unknown, b: unknown, path: readonly string[]): boolean {
+  return canonicalJson(dig(a, path)) !== canonicalJson(dig(b, path));
+}
+
+function dig(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const segment of path) current = isPlainObject(current) ? current[segment] : undefined;
+  return current;
+}

@@ -1,0 +1,71 @@
+import { environmentOrThrow, loadConfig, type EnvironmentConfig, type SlipwayConfig } from './config.ts';
+import { crdScopes, scopeOf } from './kinds.ts';
+import type { Finding, Manifest } from './manifest.ts';
+import { RepoPaths } from './paths.ts';
+import type { CommandRunner, Logger } from './ports.ts';
+import { renderEnvironment, type RenderResult } from './render/render.ts';
+import type { Settings } from './settings.ts';
+import { validateManifests } from './validate.ts';
+
+/** The repository as Slipway sees it: confined paths, the config, and rendering. */
+export class Workspace {
+  readonly repo: RepoPaths;
+  readonly config: SlipwayConfig;
+  private readonly settings: Settings;
+  private readonly runner: CommandRunner;
+  private readonly logger: Logger;
+
+  constructor(settings: Settings, runner: CommandRunner, logger: Logger) {
+    this.settings = settings;
+    this.runner = runner;
+    this.logger = logger;
+    this.repo = new RepoPaths(settings.repo);
+    this.config = loadConfig(this.repo, settings.configFile);
+  }
+
+  environment(name: string): EnvironmentConfig {
+    return environmentOrThrow(this.config, name);
+  }
+
+  /** Renders and validates offline; findings with severity error mean "do not apply or prune". */
+  async renderAndValidate(env: EnvironmentConfig, kubeVersion?: string): Promise<RenderResult> {
+    const rendered = await renderEnvironment(env, {
+      repo: this.repo,
+      runner: this.runner,
+      logger: this.logger,
+      tools: this.settings.tools,
+      ...(kubeVersion ? { kubeVersion } : {}),
+    });
+    const findings: Finding[] = [...rendered.findings, ...validateManifests(rendered.manifests)];
+    if (rendered.manifests.length === 0 && findings.length === 0) {
+      findings.push({
+        severity: 'error',
+        rule: 'empty-environment',
+        location: { file: env.path, line: 0 },
+        message: `environment "${env.name}" renders no objects; an empty render would prune everything, so Slipway refuses it (add manifests, or remove the environment from slipway.yaml)`,
+      });
+    }
+    return { ...rendered, findings };
+  }
+}
+
+/** Offline namespace defaulting for `slipway render`: built-in kinds and CRDs in the same render. */
+export function withOfflineNamespaces(manifests: readonly Manifest[], env: EnvironmentConfig): Manifest[] {
+  const crds = crdScopes(manifests.map((m) => m.object));
+  return manifests.map((manifest) => {
+    const { object } = manifest;
+    if (object.metadata.namespace || scopeOf(object.apiVersion, object.kind, crds) !== 'namespaced')
+      return manifest;
+    return {
+      ...manifest,
+      object: {
+        ...object,
+        metadata: { ...object.metadata, namespace: manifest.defaultNamespace ?? env.namespace ?? 'default' },
+      },
+    };
+  });
+}
+
+export function hasErrors(findings: readonly Finding[]): boolean {
+  return findings.some((finding) => finding.severity === 'error');
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import { isPlainObject } from '../core/objects.ts';
+
+export type Mode = 'detect' | 'plan' | 'apply' | 'resync' | 'drift' | 'validate' | 'skip';
+
+/** What this workflow run is about, from the runner's environment and the event payload. */
+export interface RunContext {
+  readonly event: string;
+  readonly owner: string;
+  readonly repo: string;
+  readonly sha: string;
+  readonly ref: string;
+  /** Revisions to compare for detection; undefined base means "everything changed". */
+  readonly base: string | undefined;
+  readonly head: string;
+  readonly pullRequest: number | undefined;
+  /** A pull request from a fork: no secrets, a read-only token. */
+  readonly fromFork: boolean;
+  readonly defaultBranch: string | undefined;
+  readonly branch: string | undefined;
+  readonly runUrl: string;
+  readonly apiUrl: string;
+  readonly workspace: string;
+  readonly summaryFile: string | undefined;
+  readonly outputFile: string | undefined;
+  readonly tempDir: string;
+  /** workflow_dispatch inputs, as strings. */
+  readonly dispatchInputs: Readonly<Record<string, string>>;
+}
+
+const ZERO_SHA = /^0+$/;
+
+/** Pure apart from reading the event file named by GITHUB_EVENT_PATH. */
+export function readContext(env: Readonly<Record<string, string | undefined>>): RunContext {
+  const need = (name: string): string => {
+    const value = env[name];
+    if (!value)
+      throw new UserError(
+        'platform',
+        `${name} is not set: run Slipway's action inside GitHub Actions, or use the slipway CLI`,
+      );
+    return value;
+  };
+  const [owner = '', repo = ''] = need('GITHUB_REPOSITORY').split('/');
+  const event = need('GITHUB_EVENT_NAME');
+  let payload: Record<string, unknown> = {};
+  if (env.GITHUB_EVENT_PATH) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+      if (isPlainObject(parsed)) payload = parsed;
+    } catch (error) {
+      throw new UserError(
+        'platform',
+        `cannot read the event payload ${env.GITHUB_EVENT_PATH}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  const repository = isPlainObject(payload.repository) ? payload.repository : {};
+  const pr = isPlainObject(payload.pull_request) ? payload.pull_request : undefined;
+  const prBase = pr && isPlainObject(pr.base) ? pr.base : {};
+  const prHead = pr && isPlainObject(pr.head) ? pr.head : {};
+  const headRepo = isPlainObject(prHead.repo) ? prHead.repo : {};
+  const sha = need('GITHUB_SHA');
+  const ref = env.GITHUB_REF ?? '';
+  let base: string | undefined;
+  let head = sha;
+  if (pr) {
+    base = typeof prBase.sha === 'string' ? prBase.sha : undefined;
+    head = typeof prHead.sha === 'string' ? prHead.sha : sha;
+  } else if (event === 'push') {
+    const before = typeof payload.before === 'string' ? payload.before : undefined;
+    base = before && !ZERO_SHA.test(before) ? before : undefined;
+    head = typeof payload.after === 'string' && !ZERO_SHA.test(payload.after) ? payload.after : sha;
+  }
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  const inputs = isPlainObject(payload.inputs) ? payload.inputs : {};
+  return {
+    event,
+    owner,
+    repo,
+    sha,
+    ref,
+    base,
+    head,
+    pullRequest:
+      pr && typeof pr.number === 'number'
+        ? pr.number
+        : typeof payload.number === 'number'
+          ? payload.number
+          : undefined,
+    fromFork:
+      pr !== undefined && typeof headRepo.full_name === 'string' && headRepo.full_name !== `${owner}/${repo}`,
+    defaultBranch: typeof repository.default_branch === 'string' ? repository.default_branch : undefined,
+    branch: ref.startsWith('refs/heads/')
+      ? ref.slice('refs/heads/'.length)
+      : (env.GITHUB_HEAD_REF ?? undefined),
+    runUrl: `${server}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID ?? '0'}`,
+    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    summaryFile: env.GITHUB_STEP_SUMMARY,
+    outputFile: env.GITHUB_OUTPUT,
+    tempDir: env.RUNNER_TEMP ?? '/tmp',
+    dispatchInputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** Which job this is: from the explicit command, else from the event. */
+export function modeFor(
+  command: string,
+  context: RunContext,
+  environment: string | undefined,
+  deployBranch: string | undefined,
+): Mode {
+  switch (command) {
+    case 'detect':
+      return 'detect';
+    case 'plan':
+      return 'plan';
+    case 'apply':
+      return context.event === 'workflow_dispatch' ? 'resync' : 'apply';
+    case 'drift':
+      return 'drift';
+    case 'validate':
+      return 'validate';
+    default:
+      break;
+  }
+  switch (context.event) {
+    case 'pull_request':
+    case 'pull_request_target':
+      return environment ? 'plan' : 'detect';
+    case 'push': {
+      const branch = deployBranch ?? context.defaultBranch;
+      if (context.branch !== branch) return 'skip';
+      return environment ? 'apply' : 'detect';
+    }
+    case 'workflow_dispatch':
+      return 'resync';
+    case 'schedule':
+      return 'drift';
+    default:
+      return 'skip';
+  }
+}

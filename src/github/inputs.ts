@@ -1,0 +1,91 @@
+import { UserError } from '../core/errors.ts';
+import { parseDuration } from '../core/duration.ts';
+
+export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate';
+const COMMANDS: readonly ActionCommand[] = ['auto', 'detect', 'plan', 'apply', 'drift', 'validate'];
+
+/** The action's inputs, read once; every later step takes this object, never process.env. */
+export interface ActionInputs {
+  readonly command: ActionCommand;
+  /** One environment, `all`, or undefined (detect, or every environment for drift). */
+  readonly environment: string | undefined;
+  readonly config: string | undefined;
+  /** Kubeconfig file contents (from a secret); undefined means $KUBECONFIG / ~/.kube/config. */
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly token: string;
+  readonly deployBranch: string | undefined;
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+  readonly prune: boolean;
+  readonly force: boolean;
+  readonly timeoutSeconds: number | undefined;
+  readonly comment: boolean;
+  readonly heal: boolean;
+  readonly workingDirectory: string;
+  readonly commentAuthor: string;
+  readonly slackWebhook: string | undefined;
+  readonly webhookUrl: string | undefined;
+}
+
+/**
+ * Pure: turns raw input strings (empty means unset, as GitHub passes them) into typed inputs,
+ * reporting every problem at once.
+ */
+export function parseInputs(get: (name: string) => string): ActionInputs {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = get(name).trim();
+    return value === '' ? undefined : value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = text(name);
+    if (value === undefined) return fallback;
+    if (['true', 'True', 'TRUE'].includes(value)) return true;
+    if (['false', 'False', 'FALSE'].includes(value)) return false;
+    problems.push(`input "${name}" must be true or false, got "${value}"`);
+    return fallback;
+  };
+  const commandText = text('command') ?? 'auto';
+  const command = COMMANDS.find((c) => c === commandText);
+  if (!command) problems.push(`input "command" must be one of ${COMMANDS.join(', ')}, got "${commandText}"`);
+  const concurrencyText = text('concurrency') ?? '16';
+  const concurrency = Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    problems.push(`input "concurrency" must be a whole number from 1 to 256, got "${concurrencyText}"`);
+  let timeoutSeconds: number | undefined;
+  const timeout = text('timeout');
+  if (timeout !== undefined) {
+    try {
+      timeoutSeconds = parseDuration(timeout);
+    } catch {
+      problems.push(`input "timeout" must be a duration like 90s or 5m, got "${timeout}"`);
+    }
+  }
+  const inputs: ActionInputs = {
+    command: command ?? 'auto',
+    environment: text('environment'),
+    config: text('config'),
+    kubeconfig: text('kubeconfig'),
+    context: text('context'),
+    token: text('github-token') ?? '',
+    deployBranch: text('deploy-branch'),
+    concurrency,
+    dryRun: flag('dry-run', false),
+    prune: flag('prune', true),
+    force: flag('force', false),
+    timeoutSeconds,
+    comment: flag('comment', true),
+    heal: flag('heal', false),
+    workingDirectory: text('working-directory') ?? '.',
+    commentAuthor: text('comment-author') ?? 'github-actions[bot]',
+    slackWebhook: text('slack-webhook'),
+    webhookUrl: text('webhook-url'),
+  };
+  if (problems.length > 0) {
+    throw new UserError('config', `invalid action inputs: ${problems.join('; ')}`, {
+      hint: 'see the inputs in action.yml or the README',
+    });
+  }
+  return inputs;
+}

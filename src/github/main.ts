@@ -1,0 +1,413 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as core from '@actions/core';
+import { applyEnvironment, type ApplyResult } from '../core/apply.ts';
+import type { EnvironmentConfig } from '../core/config.ts';
+import { detectAll } from '../core/detect.ts';
+import { describeError, UserError } from '../core/errors.ts';
+import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../core/jobs.ts';
+import { describeRef } from '../core/objects.ts';
+import type { ReviewPlatform } from '../core/platform.ts';
+import type { KubeApi, Logger } from '../core/ports.ts';
+import { COMMENT_MARKER, composeComment, headline, type EnvironmentReport } from '../core/report/markdown.ts';
+import { escapeInline } from '../core/report/escape.ts';
+import { applySummary, planSummary } from '../core/report/summary.ts';
+import { SecretMasker } from '../core/secrets.ts';
+import type { Settings } from '../core/settings.ts';
+import { Workspace } from '../core/workspace.ts';
+import { ProcessRunner } from '../tools/exec.ts';
+import { GitCli } from '../tools/git.ts';
+import { notificationPayload, notify } from '../tools/notify.ts';
+import { modeFor, readContext, type RunContext } from './context.ts';
+import { parseInputs, type ActionInputs } from './inputs.ts';
+import { ActionsLogger } from './logger.ts';
+import { GitHubPlatform } from './platform.ts';
+
+/** The action's one exit path: everything below throws, only this catches and fails the step. */
+export async function run(): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof UserError) core.setFailed(describeError(error));
+    else
+      core.setFailed(
+        `internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+  }
+}
+
+interface Job {
+  readonly inputs: ActionInputs;
+  readonly context: RunContext;
+  readonly workspace: Workspace;
+  readonly logger: Logger;
+  readonly platform: ReviewPlatform | undefined;
+  readonly settings: Settings;
+  readonly masker: SecretMasker;
+  readonly git: GitCli;
+}
+
+async function main(): Promise<void> {
+  const inputs = parseInputs((name) => core.getInput(name));
+  for (const secret of [inputs.token, inputs.kubeconfig, inputs.slackWebhook, inputs.webhookUrl])
+    if (secret) core.setSecret(secret);
+  const context = readContext(process.env);
+  const logger = new ActionsLogger();
+  const masker = new SecretMasker();
+  const repo = path.resolve(context.workspace, inputs.workingDirectory);
+  const kubeconfigFile = inputs.kubeconfig ? writeKubeconfig(context.tempDir, inputs.kubeconfig) : undefined;
+  try {
+    const settings: Settings = {
+      repo,
+      configFile: inputs.config,
+      kubeconfig: kubeconfigFile,
+      context: inputs.context,
+      concurrency: inputs.concurrency,
+      retrySeconds: 60,
+      tools: { kustomize: 'kustomize', kubectl: 'kubectl', helm: 'helm' },
+    };
+    const runner = new ProcessRunner(process.env);
+    const workspace = new Workspace(settings, runner, logger);
+    const platform =
+      inputs.token && !context.fromFork
+        ? new GitHubPlatform({
+            token: inputs.token,
+            apiUrl: context.apiUrl,
+            owner: context.owner,
+            repo: context.repo,
+            commentAuthor: inputs.commentAuthor,
+          })
+        : undefined;
+    const job: Job = {
+      inputs,
+      context,
+      workspace,
+      logger,
+      platform,
+      settings,
+      masker,
+      git: new GitCli(runner, repo),
+    };
+    const environment = inputs.environment ?? context.dispatchInputs.environment;
+    const mode = modeFor(inputs.command, context, environment, inputs.deployBranch);
+    logger.info(
+      `slipway: ${mode} (event ${context.event}${environment ? `, environment ${environment}` : ''})`,
+    );
+    switch (mode) {
+      case 'skip':
+        logger.info(
+          `nothing to do for ${context.event} on ${context.branch ?? context.ref} (deploys happen on pushes to ${inputs.deployBranch ?? context.defaultBranch ?? 'the default branch'})`,
+        );
+        core.setOutput('environments', '[]');
+        return;
+      case 'detect':
+        await detect(job);
+        return;
+      case 'validate':
+        await validateOnly(job, environmentsOf(job, environment));
+        return;
+      case 'plan':
+        await plan(job, requireOne(job, environment));
+        return;
+      case 'apply':
+      case 'resync': {
+        const dryRun = inputs.dryRun || context.dispatchInputs['dry-run'] === 'true';
+        for (const env of environmentsOf(job, environment)) await deploy(job, env, dryRun);
+        return;
+      }
+      case 'drift':
+        await drift(job, environmentsOf(job, environment));
+        return;
+    }
+  } finally {
+    if (kubeconfigFile) rmSync(path.dirname(kubeconfigFile), { recursive: true, force: true });
+  }
+}
+
+function writeKubeconfig(tempDir: string, content: string): string {
+  const dir = path.join(tempDir, `slipway-${process.pid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, 'kubeconfig');
+  writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
+function requireOne(job: Job, environment: string | undefined): EnvironmentConfig {
+  if (!environment || environment === 'all')
+    throw new UserError('config', 'this job needs the `environment` input (one environment name)', {
+      hint: "run it in a matrix over the detect job's `environments` output",
+    });
+  return job.workspace.environment(environment);
+}
+
+function environmentsOf(job: Job, environment: string | undefined): EnvironmentConfig[] {
+  if (!environment || environment === 'all') return [...job.workspace.config.environments.values()];
+  return [job.workspace.environment(environment)];
+}
+
+async function detect(job: Job): Promise<void> {
+  const { context, workspace } = job;
+  let detection;
+  if (!context.base) {
+    const all = [...workspace.config.environments.keys()].sort();
+    detection = {
+      environments: all,
+      reasons: Object.fromEntries(all.map((e) => [e, ['(no previous revision: every environment)']])),
+    };
+  } else {
+    detection = detectAll(
+      workspace.repo,
+      workspace.config,
+      await job.git.changedFiles(context.base, context.head),
+    );
+  }
+  job.logger.info(`affected environments: ${detection.environments.join(', ') || 'none'}`);
+  core.setOutput('environments', JSON.stringify(detection.environments));
+  core.setOutput('matrix', JSON.stringify({ environment: detection.environments }));
+  core.setOutput('detection', JSON.stringify(detection));
+  await core.summary
+    .addRaw(
+      `## Slipway: affected environments\n\n${detection.environments.map((e) => `- **${escapeInline(e)}**: ${(detection.reasons[e] ?? []).map((f) => `\`${escapeInline(f)}\``).join(', ')}`).join('\n') || 'None.'}\n`,
+    )
+    .write();
+}
+
+async function connectKube(job: Job): Promise<{ kube: KubeApi; server: string; close(): void }> {
+  const { connect } = await import('../kube/connect.ts');
+  const connected = await connect({
+    kubeconfig: job.settings.kubeconfig,
+    context: job.settings.context,
+    concurrency: job.settings.concurrency,
+    retryDeadlineMs: job.settings.retrySeconds * 1000,
+  });
+  for (const secret of connected.secrets) {
+    core.setSecret(secret);
+    job.masker.add(secret);
+  }
+  return { kube: connected.client, server: connected.server, close: () => connected.close() };
+}
+
+async function validateOnly(job: Job, envs: EnvironmentConfig[]): Promise<void> {
+  let failed = false;
+  for (const env of envs) {
+    const report = await planReport(job.workspace, env, undefined, job.logger, job.settings.concurrency);
+    await publishPlan(
+      job,
+      report,
+      job.context.fromFork
+        ? 'validated offline: pull requests from forks get no cluster credentials, so there is no live diff'
+        : 'validated offline (no cluster access)',
+    );
+    failed ||= reportFailed(report);
+  }
+  if (failed) throw new UserError('manifest', 'validation found errors (see the annotations)');
+}
+
+async function plan(job: Job, env: EnvironmentConfig): Promise<void> {
+  if (job.context.fromFork) {
+    job.logger.warn(
+      'pull request from a fork: no cluster credentials are available, so only offline validation runs',
+    );
+    return validateOnly(job, [env]);
+  }
+  const cluster = await connectKube(job).catch((error: unknown) => {
+    if (error instanceof UserError) return error;
+    throw error;
+  });
+  let report: EnvironmentReport;
+  if (cluster instanceof UserError) {
+    report = { environment: env.name, plan: undefined, findings: [], failure: describeError(cluster) };
+  } else {
+    try {
+      report = await planReport(job.workspace, env, cluster.kube, job.logger, job.settings.concurrency);
+    } finally {
+      cluster.close();
+    }
+  }
+  await publishPlan(job, report, undefined);
+  if (reportFailed(report))
+    throw new UserError(
+      'manifest',
+      `the plan for ${env.name} failed: ${report.failure ?? 'see the annotations'}`,
+    );
+}
+
+/** Everything a plan shows people: log annotations, job summary, diff file, outputs, comment, check. */
+async function publishPlan(job: Job, report: EnvironmentReport, note: string | undefined): Promise<void> {
+  const { context, platform, masker } = job;
+  for (const annotation of annotationsOf(report)) {
+    if (annotation.level === 'failure') job.logger.error(annotation.message, annotation.location);
+    else job.logger.warn(annotation.message, annotation.location);
+  }
+  const summary = masker.mask(planSummary(report));
+  await core.summary.addRaw(`${summary}\n`).write();
+  const diffFile = path.join(context.tempDir, `slipway-plan-${report.environment}.md`);
+  writeFileSync(diffFile, summary);
+  core.setOutput('diff-file', diffFile);
+  core.setOutput('has-changes', String(reportHasChanges(report)));
+  core.setOutput(
+    'summary',
+    JSON.stringify({
+      environment: report.environment,
+      ...(report.plan?.summary ?? {}),
+      failed: reportFailed(report),
+    }),
+  );
+  if (!platform) return;
+  const summaryUrl = `${context.runUrl}#summary`;
+  if (job.inputs.comment && context.pullRequest !== undefined) {
+    const existing = await platform.readComments(context.pullRequest, COMMENT_MARKER);
+    const bodies = composeComment(existing, note ? { ...report, note } : report, {
+      limit: platform.commentLimit,
+      fullDiffUrl: summaryUrl,
+      commit: context.head,
+    }).map((b) => masker.mask(b));
+    const { urls } = await platform.upsertComments(context.pullRequest, COMMENT_MARKER, bodies);
+    job.logger.info(`plan comment: ${urls.join(', ')}`);
+  }
+  const annotations = annotationsOf(report);
+  const title = report.plan ? headline(report.plan.summary) : (report.failure ?? note ?? 'validated');
+  await platform.reportCheck({
+    name: `slipway / ${report.environment}`,
+    headSha: context.head,
+    conclusion: reportFailed(report) ? 'failure' : 'success',
+    title: title.slice(0, 200),
+    summary: masker.mask(planSummary(report, 60_000)).slice(0, 65_000),
+    annotations,
+  });
+}
+
+async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promise<void> {
+  const { context, platform, logger, masker, inputs } = job;
+  const deploymentId =
+    platform && !dryRun
+      ? await platform.createDeployment({
+          environment: env.name,
+          sha: context.sha,
+          ref: context.branch ?? context.ref,
+          description: `Slipway apply of ${context.sha.slice(0, 12)}`,
+        })
+      : undefined;
+  if (deploymentId)
+    await platform?.setDeploymentState(deploymentId, 'in_progress', 'applying', context.runUrl);
+  let result: ApplyResult | undefined;
+  let failure: string | undefined;
+  try {
+    const rendered = await logger.group(`${env.name}: render and validate`, () =>
+      job.workspace.renderAndValidate(env),
+    );
+    const errors = rendered.findings.filter((f) => f.severity === 'error');
+    for (const finding of rendered.findings)
+      (finding.severity === 'error' ? logger.error.bind(logger) : logger.warn.bind(logger))(
+        finding.message,
+        finding.location,
+      );
+    if (errors.length > 0)
+      throw new UserError(
+        'apply',
+        `${errors.length} errors in the manifests of ${env.name}; nothing was applied or pruned`,
+      );
+    const cluster = await connectKube(job);
+    try {
+      result = await applyEnvironment(env, rendered.manifests, {
+        kube: cluster.kube,
+        logger,
+        git: job.git,
+        concurrency: inputs.concurrency,
+        commit: context.sha,
+        dryRun,
+        prune: inputs.prune,
+        force: inputs.force,
+        waitSeconds: inputs.timeoutSeconds ?? env.timeoutSeconds,
+        lockHolder: `${context.owner}/${context.repo}/run-${context.runUrl.split('/').pop() ?? ''}`,
+        lockWaitSeconds: 300,
+        server: cluster.server,
+      });
+    } finally {
+      cluster.close();
+    }
+    await core.summary.addRaw(`${masker.mask(applySummary(result))}\n`).write();
+    core.setOutput(
+      'summary',
+      JSON.stringify({ environment: env.name, ok: result.ok, writes: result.writes, ...result.plan.summary }),
+    );
+    core.setOutput(
+      'has-changes',
+      String(result.plan.summary.create + result.plan.summary.update + result.plan.summary.delete > 0),
+    );
+    if (!result.ok)
+      failure = `${result.outcomes
+        .filter((o) => o.error || (o.health && o.health.status !== 'Current'))
+        .map((o) => describeRef(o.ref))
+        .slice(0, 5)
+        .join(', ')} failed`;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    failure = describeError(error);
+  }
+  if (deploymentId)
+    await platform?.setDeploymentState(
+      deploymentId,
+      failure ? 'failure' : 'success',
+      (failure ?? 'deployed').slice(0, 140),
+      context.runUrl,
+    );
+  if (platform && !dryRun)
+    await platform.setCommitStatus(
+      context.sha,
+      `slipway/${env.name}`,
+      failure ? 'failure' : 'success',
+      (failure ?? 'applied').slice(0, 140),
+      context.runUrl,
+    );
+  if (result && !dryRun)
+    await notify(
+      { slackWebhook: inputs.slackWebhook, webhookUrl: inputs.webhookUrl },
+      notificationPayload(result, context.sha, context.runUrl),
+      (m) => logger.warn(m),
+    );
+  if (failure) throw new UserError('apply', `${env.name}: ${failure}`);
+}
+
+async function drift(job: Job, envs: EnvironmentConfig[]): Promise<void> {
+  const cluster = await connectKube(job);
+  const drifted: string[] = [];
+  try {
+    for (const env of envs) {
+      const report = await planReport(job.workspace, env, cluster.kube, job.logger, job.settings.concurrency);
+      await core.summary.addRaw(`${job.masker.mask(planSummary(report))}\n`).write();
+      const changes = reportHasChanges(report);
+      if (changes) drifted.push(env.name);
+      const marker = `<!-- slipway:drift:${env.name} -->`;
+      const body =
+        changes && report.plan ? job.masker.mask(driftBody(report, job.context.runUrl)) : undefined;
+      const url = await job.platform?.syncIssue(marker, `Drift in ${env.name}`, body);
+      job.logger.info(
+        `${env.name}: ${changes ? `drift found${url ? `, see ${url}` : ''}` : 'in sync with Git'}`,
+      );
+      if (changes && job.inputs.heal) await deploy(job, env, false);
+    }
+  } finally {
+    cluster.close();
+  }
+  core.setOutput('drifted', JSON.stringify(drifted));
+  core.setOutput('has-changes', String(drifted.length > 0));
+}
+
+function driftBody(report: EnvironmentReport, runUrl: string): string {
+  const lines = [
+    `Slipway found that the live cluster of **${escapeInline(report.environment)}** no longer matches Git.`,
+    '',
+    '| Object | Drift | Changed by |',
+    '|---|---|---|',
+  ];
+  for (const row of report.plan?.objects ?? []) {
+    if (row.action === 'unchanged' || row.action === 'orphan') continue;
+    const managers = [...new Set(row.taken.map((t) => t.manager))].join(', ') || '—';
+    lines.push(
+      `| ${escapeInline(describeRef(row.ref))} | ${row.action === 'create' ? 'missing from the cluster' : row.action === 'delete' ? 'removed from Git, still in the cluster' : row.action} | ${escapeInline(managers)} |`,
+    );
+  }
+  lines.push('', `Run: ${runUrl}. This issue closes by itself when the environment is back in sync.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,108 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type https from 'node:https';
+import { UserError } from '../core/errors.ts';
+import { KubeClient } from './client.ts';
+import { HttpPool } from './http.ts';
+
+export interface ConnectOptions {
+  /** Path of a kubeconfig file; otherwise $KUBECONFIG, then ~/.kube/config (client-node's rules). */
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly concurrency: number;
+  /** How long transient failures are retried before a request fails (ms). */
+  readonly retryDeadlineMs: number;
+}
+
+export interface Connected {
+  readonly client: KubeClient;
+  readonly server: string;
+  readonly context: string;
+  /** Secret material of the kubeconfig (tokens, keys), to be masked by the caller. */
+  readonly secrets: string[];
+  close(): void;
+}
+
+/**
+ * client-node owns what it is good at — kubeconfig files, contexts, exec and OIDC auth, TLS
+ * material — and hands over TLS options and auth headers; requests themselves go through our pool.
+ */
+export async function connect(options: ConnectOptions): Promise<Connected> {
+  const config = new KubeConfig();
+  try {
+    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
+    else config.loadFromDefault();
+  } catch (error) {
+    throw new UserError(
+      'cluster',
+      `cannot load the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: 'pass --kubeconfig FILE, set KUBECONFIG, or (in CI) provide the kubeconfig input from a secret',
+      },
+    );
+  }
+  if (options.context) {
+    if (!config.getContexts().some((context) => context.name === options.context)) {
+      throw new UserError(
+        'cluster',
+        `the kubeconfig has no context "${options.context}" (it has: ${
+          config
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
+    }
+    config.setCurrentContext(options.context);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!cluster) {
+    throw new UserError(
+      'cluster',
+      'no Kubernetes cluster is configured (the kubeconfig has no current context)',
+      {
+        hint: 'pass --kubeconfig FILE or --context NAME; `slipway render` and `slipway validate` work without a cluster',
+      },
+    );
+  }
+  const base: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(base);
+  const agentOptions: https.AgentOptions = {};
+  if (base.ca) agentOptions.ca = base.ca;
+  if (base.cert) agentOptions.cert = base.cert;
+  if (base.key) agentOptions.key = base.key;
+  if (base.rejectUnauthorized !== undefined) agentOptions.rejectUnauthorized = base.rejectUnauthorized;
+  if (cluster.tlsServerName) agentOptions.servername = cluster.tlsServerName;
+  let cached: { headers: Record<string, string>; at: number } | undefined;
+  const headers = async (): Promise<Record<string, string>> => {
+    // Re-ask client-node now and then: exec-plugin and OIDC tokens expire during long applies.
+    if (!cached || Date.now() - cached.at > 60_000) {
+      const fresh: https.RequestOptions = {};
+      await config.applyToHTTPSOptions(fresh);
+      const out: Record<string, string> = {};
+      for (const [key, value] of Object.entries(fresh.headers ?? {}))
+        if (typeof value === 'string') out[key] = value;
+      if (fresh.auth) out.Authorization = `Basic ${Buffer.from(fresh.auth).toString('base64')}`;
+      cached = { headers: out, at: Date.now() };
+    }
+    return cached.headers;
+  };
+  const user = config.getCurrentUser();
+  const secrets = [
+    user?.token,
+    user?.password,
+    user?.keyData,
+    (await headers()).Authorization?.replace(/^(Bearer|Basic) /, ''),
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const pool = new HttpPool({ server: cluster.server, agentOptions, headers }, options.concurrency, {
+    deadlineMs: options.retryDeadlineMs,
+    baseDelayMs: 200,
+    maxDelayMs: 5_000,
+  });
+  return {
+    client: new KubeClient(pool),
+    server: cluster.server,
+    context: config.getCurrentContext(),
+    secrets,
+    close: () => pool.close(),
+  };
+}

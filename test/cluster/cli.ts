@@ -1,0 +1,174 @@
+// node test/cluster/cli.ts build|up|down|status
+//
+//   build   build (or find cached) slipway-k8s, kwok, kustomize and helm
+//   up      start a cluster in .cluster/ at the repository root and leave it running
+//   down    stop it and remove .cluster/
+//   status  show whether it runs and answers
+//
+// After `up`: .cluster/bin/kubectl --kubeconfig .cluster/admin.kubeconfig get --raw /readyz
+
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureTools, formatDuration } from './build.ts';
+import { kubectl, startCluster } from './cluster.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STATE = join(ROOT, '.cluster');
+const PIDS = join(STATE, 'pids.json');
+
+interface PidsFile {
+  server: string;
+  pids: Record<string, number>;
+}
+
+async function main(command: string | undefined): Promise<number> {
+  switch (command ?? '') {
+    case 'build':
+      return build();
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'status':
+      return status();
+    default:
+      process.stderr.write('usage: node test/cluster/cli.ts build|up|down|status\n');
+      return 2;
+  }
+}
+
+async function build(): Promise<number> {
+  const started = Date.now();
+  const tools = await ensureTools();
+  process.stdout.write(
+    `${Object.entries(tools)
+      .map(([k, v]) => `${k.padEnd(12)} ${v}`)
+      .join('\n')}\n(${formatDuration(Date.now() - started)})\n`,
+  );
+  return 0;
+}
+
+async function up(): Promise<number> {
+  if (existsSync(PIDS)) {
+    const alive = Object.values(readPids().pids).filter(isAlive);
+    if (alive.length > 0) {
+      process.stderr.write(`a cluster is already up (.cluster/pids.json); run \`down\` first\n`);
+      return 1;
+    }
+  }
+  rmSync(STATE, { recursive: true, force: true });
+  mkdirSync(join(STATE, 'bin'), { recursive: true });
+  const cluster = await startCluster({ dir: join(STATE, 'data'), detached: true });
+  const pidsFile: PidsFile = { server: cluster.server, pids: cluster.pids() };
+  writeFileSync(PIDS, `${JSON.stringify(pidsFile, null, 2)}\n`);
+  writeFileSync(join(STATE, 'admin.kubeconfig'), readFileSync(cluster.adminKubeconfig), { mode: 0o600 });
+  writeFileSync(join(STATE, 'restricted.kubeconfig'), readFileSync(cluster.restrictedKubeconfig), {
+    mode: 0o600,
+  });
+  for (const tool of ['kubectl', 'kwok', 'kustomize', 'helm', 'slipway-k8s']) {
+    symlinkSync(join(cluster.binDir, tool), join(STATE, 'bin', tool));
+  }
+  process.stdout.write(
+    [
+      `cluster up at ${cluster.server}`,
+      `  export KUBECONFIG=${join(STATE, 'admin.kubeconfig')} PATH=${join(STATE, 'bin')}:$PATH`,
+      `  restricted user: ${join(STATE, 'restricted.kubeconfig')} (namespace ${cluster.restrictedNamespace})`,
+      `  logs: ${join(cluster.dir, 'logs')}`,
+      '  stop: node test/cluster/cli.ts down',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function down(): Promise<number> {
+  if (!existsSync(STATE)) {
+    process.stdout.write('no cluster (.cluster/ does not exist)\n');
+    return 0;
+  }
+  if (existsSync(PIDS)) {
+    const { pids } = readPids();
+    // Everything but the store, then the store.
+    const groups = [
+      ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver'],
+      ['etcd'],
+    ];
+    for (const group of groups) {
+      await Promise.all(
+        group.map((name) => {
+          const pid = pids[name];
+          return pid !== undefined ? terminate(pid) : Promise.resolve();
+        }),
+      );
+    }
+  }
+  rmSync(STATE, { recursive: true, force: true });
+  process.stdout.write('cluster down; .cluster/ removed\n');
+  return 0;
+}
+
+async function status(): Promise<number> {
+  if (!existsSync(PIDS)) {
+    process.stdout.write('no cluster\n');
+    return 1;
+  }
+  const { server, pids } = readPids();
+  process.stdout.write(`server ${server}\n`);
+  for (const [name, pid] of Object.entries(pids)) {
+    process.stdout.write(`  ${name.padEnd(24)} pid ${pid} ${isOurs(pid) ? 'running' : 'GONE'}\n`);
+  }
+  try {
+    const readyz = await kubectl(join(STATE, 'bin', 'kubectl'), [
+      '--kubeconfig',
+      join(STATE, 'admin.kubeconfig'),
+      'get',
+      '--raw',
+      '/readyz',
+    ]);
+    process.stdout.write(`readyz: ${readyz.trim()}\n`);
+    return 0;
+  } catch (err) {
+    process.stdout.write(`readyz: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function readPids(): PidsFile {
+  return JSON.parse(readFileSync(PIDS, 'utf8')) as PidsFile;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Alive and still one of ours (a recycled pid belongs to some other program). */
+function isOurs(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('slipway-k8s') || cmdline.includes('kwok');
+  } catch {
+    return true; // no /proc: trust the pid file
+  }
+}
+
+/** SIGTERM, then SIGKILL after 5 s. */
+async function terminate(pid: number): Promise<void> {
+  if (!isOurs(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return;
+    await sleep(100);
+  }
+  process.kill(pid, 'SIGKILL');
+}
+
+process.exitCode = await main(process.argv[2]);
