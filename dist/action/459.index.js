@@ -361,7 +361,8 @@ class HttpPool {
                 failure = error;
             }
             const transient = response
-                ? response.status === 429 || (response.status >= 500 && response.status !== 501)
+                ? (response.status === 429 || (response.status >= 500 && response.status !== 501)) &&
+                    !isPermanentServerError(response)
                 : isTransient(failure);
             if (!transient) {
                 if (response)
@@ -427,6 +428,13 @@ class HttpPool {
             request.end(body);
         });
     }
+}
+/**
+ * A 500 that retrying cannot fix: server-side apply of a field outside the schema is reported as
+ * HTTP 500 "failed to create typed patch object" (kubernetes/kubernetes#139253), not 400.
+ */
+function isPermanentServerError(response) {
+    return response.status === 500 && /failed to create typed (patch|live) object/.test(response.body);
 }
 function isTransient(error) {
     const code = error?.code;

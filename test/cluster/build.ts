@@ -147,6 +147,7 @@ export function k8sSourceHash(): string {
 async function buildK8s(binary: string, log: (line: string) => void): Promise<void> {
   const dir = join(binary, '..');
   mkdirSync(dir, { recursive: true });
+  removeStaleTemps(dir);
   const tmp = join(dir, `.slipway-k8s.tmp-${process.pid}`);
   log(`building kube control plane ${KUBERNETES.version} (first run takes ~15 min, cached after)…`);
   try {
@@ -183,8 +184,8 @@ async function goInstall(tool: GoInstallTool, binary: string, log: (line: string
   const dir = join(binary, '..');
   mkdirSync(dir, { recursive: true });
   // GOBIN must be an absolute directory; the binary lands there under its package's base name.
+  removeStaleTemps(dir);
   const tmpDir = join(dir, `.tmp-${process.pid}`);
-  rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
   log(`building ${tool.name} ${tool.version} (first run only, cached after)…`);
   try {
@@ -206,6 +207,13 @@ async function goInstall(tool: GoInstallTool, binary: string, log: (line: string
     renameSync(built, binary);
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Leftovers of builds that were killed: only ever a temporary name, never the binary itself. */
+function removeStaleTemps(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith('.')) rmSync(join(dir, entry), { recursive: true, force: true });
   }
 }
 

@@ -91,10 +91,7 @@ async function down(): Promise<number> {
   if (existsSync(PIDS)) {
     const { pids } = readPids();
     // Everything but the store, then the store.
-    const groups = [
-      ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver'],
-      ['etcd'],
-    ];
+    const groups = [['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver'], ['etcd']];
     for (const group of groups) {
       await Promise.all(
         group.map((name) => {

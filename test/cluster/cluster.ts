@@ -60,6 +60,8 @@ export interface Cluster {
   kubectl: string;
   /** PATH (binDir first) and KUBECONFIG (admin) for child processes; merge into process.env. */
   env: Record<string, string>;
+  /** True when SLIPWAY_TEST_KUBECONFIG named an existing cluster: no local processes to stop or start. */
+  external: boolean;
   /** The state directory (kubeconfigs, pki, logs/<component>.log, etcd data). */
   dir: string;
   /** Process ids of the running components, by component name. */
@@ -450,6 +452,7 @@ async function startLocalCluster(
       binDir,
       kubectl: join(binDir, 'kubectl'),
       env: { PATH: `${binDir}:${process.env['PATH'] ?? ''}`, KUBECONFIG: adminKubeconfig },
+      external: false,
       dir,
       pids: () => {
         const out: Record<string, number> = {};
@@ -540,6 +543,7 @@ async function useExistingCluster(
     binDir: tools.binDir,
     kubectl: join(tools.binDir, 'kubectl'),
     env: { PATH: `${tools.binDir}:${process.env['PATH'] ?? ''}`, KUBECONFIG: kubeconfigPath },
+    external: true,
     dir,
     pids: () => ({}),
     stopApiServer: unsupported,

@@ -6,7 +6,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../cluster/cluster.ts';
-import { kubectl, slipway, stopSharedCluster, sharedCluster, TestRepo, unique, type CliRun } from './harness.ts';
+import {
+  kubectl,
+  slipway,
+  stopSharedCluster,
+  sharedCluster,
+  TestRepo,
+  unique,
+  type CliRun,
+} from './harness.ts';
 
 let cluster: Cluster;
 const repos: TestRepo[] = [];
@@ -46,11 +54,23 @@ interface JsonPlan {
 
 /** An environment `env` rendering `envs/<env>/`, with extra slipway.yaml keys (YAML lines). */
 function config(env: string, namespace: string, extra: string[] = []): string {
-  return [`environments:`, `  ${env}:`, `    path: envs/${env}`, `    namespace: ${namespace}`, ...extra.map((line) => `    ${line}`), ''].join('\n');
+  return [
+    `environments:`,
+    `  ${env}:`,
+    `    path: envs/${env}`,
+    `    namespace: ${namespace}`,
+    ...extra.map((line) => `    ${line}`),
+    '',
+  ].join('\n');
 }
 
 /** A repository with one environment; `files` are relative to the environment folder. */
-function envRepo(env: string, namespace: string, files: Record<string, string>, extra: string[] = []): TestRepo {
+function envRepo(
+  env: string,
+  namespace: string,
+  files: Record<string, string>,
+  extra: string[] = [],
+): TestRepo {
   const repo = new TestRepo({ 'slipway.yaml': config(env, namespace, extra), ...inEnv(env, files) });
   repos.push(repo);
   return repo;
@@ -60,7 +80,11 @@ function inEnv(env: string, files: Record<string, string | null>): Record<string
   return Object.fromEntries(Object.entries(files).map(([file, content]) => [`envs/${env}/${file}`, content]));
 }
 
-async function diffJson(repo: TestRepo, env: string, args: string[] = []): Promise<{ run: CliRun; plan: JsonPlan }> {
+async function diffJson(
+  repo: TestRepo,
+  env: string,
+  args: string[] = [],
+): Promise<{ run: CliRun; plan: JsonPlan }> {
   const run = await slipway(cluster, repo, ['diff', '--env', env, '--format', 'json', ...args]);
   let plan: JsonPlan;
   try {
@@ -73,7 +97,10 @@ async function diffJson(repo: TestRepo, env: string, args: string[] = []): Promi
 
 function row(plan: JsonPlan, kind: string, name: string): JsonRow {
   const found = plan.objects.find((o) => o.kind === kind && o.name === name);
-  assert.ok(found, `no row for ${kind} ${name} in ${JSON.stringify(plan.objects.map((o) => `${o.kind}/${o.name}`))}`);
+  assert.ok(
+    found,
+    `no row for ${kind} ${name} in ${JSON.stringify(plan.objects.map((o) => `${o.kind}/${o.name}`))}`,
+  );
   return found;
 }
 
@@ -148,17 +175,27 @@ test('create, then unchanged after apply; a changed field is an update; a remove
   assert.equal(run.code, 0, run.stderr);
   const updated = row(plan, 'ConfigMap', 'settings');
   assert.equal(updated.action, 'update');
-  assert.deepEqual(changedLines(updated.diff).sort(), ['+  color: green', '-  color: blue', '-  size: large'].sort(), updated.diff);
-  assert.match(updated.diff, new RegExp(`^--- live/${ns}/configmap/settings\n\\+\\+\\+ git/${ns}/configmap/settings`));
+  assert.deepEqual(
+    changedLines(updated.diff).sort(),
+    ['+  color: green', '-  color: blue', '-  size: large'].sort(),
+    updated.diff,
+  );
+  assert.match(
+    updated.diff,
+    new RegExp(`^--- live/${ns}/configmap/settings\n\\+\\+\\+ git/${ns}/configmap/settings`),
+  );
 
   // The text format says the same to a terminal.
   const text = await slipway(cluster, repo, ['diff', '--env', env]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`^${env}: 1 to update, 0 unchanged`));
   assert.match(text.stdout, new RegExp(`update ConfigMap ${ns}/settings \\(envs/${env}/app\\.yaml:1\\)`));
-  assert.match(text.stdout, /^-  size: large$/m);
+  assert.match(text.stdout, /^- {2}size: large$/m);
   // And the live object is untouched by all of this.
-  assert.equal(kubectl(cluster, ['get', 'configmap', 'settings', '-n', ns, '-o', 'jsonpath={.data.size}']), 'large');
+  assert.equal(
+    kubectl(cluster, ['get', 'configmap', 'settings', '-n', ns, '-o', 'jsonpath={.data.size}']),
+    'large',
+  );
 });
 
 test('objects the server rejects are error rows with the server message and their file:line; exit 1', async () => {
@@ -195,7 +232,12 @@ test('objects the server rejects are error rows with the server message and thei
   // The text format shows the same error under the object, with --exit-code still 1 (not 2).
   const text = await slipway(cluster, repo, ['diff', '--env', env, '--exit-code']);
   assert.equal(text.code, 1);
-  assert.match(text.stdout, new RegExp(`error Deployment\\.apps ${ns}/negative \\(envs/${env}/app\\.yaml:17\\)\n  .*must be greater than or equal to 0`));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `error Deployment\\.apps ${ns}/negative \\(envs/${env}/app\\.yaml:17\\)\n  .*must be greater than or equal to 0`,
+    ),
+  );
 });
 
 test('a CRD and a custom resource of it in one change: the CR is a create "validated after its CRD exists"', async () => {
@@ -238,7 +280,10 @@ spec:
   assert.ok(changedLines(cr.diff).includes('+  size: 3'), cr.diff);
 
   await apply(repo, env);
-  assert.equal(kubectl(cluster, ['get', `widgets.${group}`, 'first', '-n', ns, '-o', 'jsonpath={.spec.size}']), '3');
+  assert.equal(
+    kubectl(cluster, ['get', `widgets.${group}`, 'first', '-n', ns, '-o', 'jsonpath={.spec.size}']),
+    '3',
+  );
 
   ({ run, plan } = await diffJson(repo, env));
   assert.equal(run.code, 0, run.stderr);
@@ -249,7 +294,10 @@ test('a new Namespace and objects in it: the objects are creates "validated afte
   const env = unique('plan-ns');
   const ns = unique('plan-ns');
   const namespace = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`;
-  const repo = envRepo(env, ns, { 'namespace.yaml': namespace, 'app.yaml': [configMap('settings', { a: '1' }), deployment('web', 1)].join('---\n') });
+  const repo = envRepo(env, ns, {
+    'namespace.yaml': namespace,
+    'app.yaml': [configMap('settings', { a: '1' }), deployment('web', 1)].join('---\n'),
+  });
 
   let { run, plan } = await diffJson(repo, env);
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
@@ -257,7 +305,10 @@ test('a new Namespace and objects in it: the objects are creates "validated afte
   const nsRow = row(plan, 'Namespace', ns);
   assert.equal(nsRow.action, 'create');
   assert.equal(nsRow.note, undefined);
-  for (const [kind, name] of [['ConfigMap', 'settings'], ['Deployment', 'web']] as const) {
+  for (const [kind, name] of [
+    ['ConfigMap', 'settings'],
+    ['Deployment', 'web'],
+  ] as const) {
     const r = row(plan, kind, name);
     assert.equal(r.action, 'create');
     assert.equal(r.namespace, ns);
@@ -277,12 +328,14 @@ test('Secret values never appear in any diff output, in plain, base64 or URL-enc
   const env = unique('plan-secret');
   const ns = unique('plan-secret');
   createNamespace(ns);
-  const value = (label: string): string => `${label}-${randomBytes(9).toString('hex')}/+&=?`;
-  const [plainOld, dataOld, plainNew, dataNew] = [value('pw-old'), value('tok-old'), value('pw-new'), value('tok-new')];
+  const cores = Array.from({ length: 4 }, () => randomBytes(9).toString('hex'));
+  const [plainOld, dataOld, plainNew, dataNew] = ['pw-old', 'tok-old', 'pw-new', 'tok-new'].map(
+    (label, i) => `${label}-${cores[i] ?? ''}/+&=?`,
+  ) as [string, string, string, string];
   const secret = (password: string, token: string): string =>
     `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: Opaque\nstringData:\n  password: ${JSON.stringify(password)}\ndata:\n  token: ${Buffer.from(token).toString('base64')}\n`;
   const repo = envRepo(env, ns, { 'secret.yaml': secret(plainOld, dataOld) });
-  const planted = [plainOld, dataOld, plainNew, dataNew];
+  const planted = [plainOld, dataOld, plainNew, dataNew, ...cores];
 
   const outputs: string[] = [];
   const collect = async (args: string[]): Promise<CliRun> => {
@@ -290,10 +343,18 @@ test('Secret values never appear in any diff output, in plain, base64 or URL-enc
     outputs.push(run.stdout, run.stderr);
     return run;
   };
-  for (const format of ['text', 'markdown', 'json']) assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
+  for (const format of ['text', 'markdown', 'json'])
+    assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
   const applied = await apply(repo, env);
   outputs.push(applied.stdout, applied.stderr);
-  assert.equal(Buffer.from(kubectl(cluster, ['get', 'secret', 'creds', '-n', ns, '-o', 'jsonpath={.data.password}']), 'base64').toString(), plainOld, 'the apply wrote the secret');
+  assert.equal(
+    Buffer.from(
+      kubectl(cluster, ['get', 'secret', 'creds', '-n', ns, '-o', 'jsonpath={.data.password}']),
+      'base64',
+    ).toString(),
+    plainOld,
+    'the apply wrote the secret',
+  );
 
   // Applied and unchanged: stringData folded into data is not a perpetual diff.
   let { plan } = await diffJson(repo, env);
@@ -304,16 +365,25 @@ test('Secret values never appear in any diff output, in plain, base64 or URL-enc
   assert.equal(text.code, 0);
   assert.match(text.stdout, new RegExp(`update Secret ${ns}/creds`));
   assert.match(text.stdout, /changed password, token/);
-  for (const format of ['markdown', 'json']) assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
+  for (const format of ['markdown', 'json'])
+    assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
   ({ plan } = await diffJson(repo, env));
   const rotated = row(plan, 'Secret', 'creds');
   assert.equal(rotated.action, 'update');
   assert.match(rotated.diff, /^# secret keys: changed password, token \(values are never shown\)/);
-  assert.ok(changedLines(rotated.diff).includes('-  password: "*** (before)"') || changedLines(rotated.diff).includes("-  password: '*** (before)'"), rotated.diff);
+  assert.ok(
+    changedLines(rotated.diff).includes('-  password: "*** (before)"') ||
+      changedLines(rotated.diff).includes("-  password: '*** (before)'"),
+    rotated.diff,
+  );
 
   // Removed from Git, the Secret is a delete row: still masked.
-  repo.commit(inEnv(env, { 'secret.yaml': null, 'other.yaml': configMap('other', { a: '1' }) }), 'remove the secret');
-  for (const format of ['text', 'markdown', 'json']) assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
+  repo.commit(
+    inEnv(env, { 'secret.yaml': null, 'other.yaml': configMap('other', { a: '1' }) }),
+    'remove the secret',
+  );
+  for (const format of ['text', 'markdown', 'json'])
+    assert.equal((await collect(['diff', '--env', env, '--format', format])).code, 0);
   ({ plan } = await diffJson(repo, env));
   assert.equal(row(plan, 'Secret', 'creds').action, 'delete');
   assert.match(row(plan, 'Secret', 'creds').diff, /removed password, token/);
@@ -325,15 +395,24 @@ test('a last-applied-configuration annotation holding a secret value never reach
   const env = unique('plan-lastapplied');
   const ns = unique('plan-lastapplied');
   createNamespace(ns);
-  const oldValue = `legacy-${randomBytes(9).toString('hex')}/+&=`;
-  const newValue = `rotated-${randomBytes(9).toString('hex')}/+&=`;
+  const [oldCore, newCore] = [randomBytes(9).toString('hex'), randomBytes(9).toString('hex')];
+  const [oldValue, newValue] = [`legacy-${oldCore}/+&=`, `rotated-${newCore}/+&=`];
   const secret = (password: string, extra = ''): string =>
     `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\n  namespace: ${ns}${extra}\ntype: Opaque\nstringData:\n  password: ${JSON.stringify(password)}\n`;
   const config = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy-config\n  namespace: ${ns}\ndata:\n  note: "plain"\n`;
   // Created the old way: client-side kubectl apply copies the whole object into the annotation.
   kubectl(cluster, ['apply', '-f', '-'], `${secret(oldValue)}---\n${config}`);
-  const annotation = kubectl(cluster, ['get', 'secret', 'legacy', '-n', ns, '-o', 'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}']);
-  assert.ok(annotation.includes(oldValue), 'the planted annotation carries the value');
+  const annotation = kubectl(cluster, [
+    'get',
+    'secret',
+    'legacy',
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}',
+  ]);
+  // (JSON-encoded by kubectl, which writes `&` as \u0026.)
+  assert.ok(annotation.includes(oldCore), 'the planted annotation carries the value');
 
   // Git adopts both objects, first unchanged, then with a rotated value.
   const repo = envRepo(env, ns, { 'secret.yaml': secret(oldValue), 'config.yaml': config });
@@ -355,10 +434,16 @@ test('a last-applied-configuration annotation holding a secret value never reach
     assert.equal(run.code, 0, run.stderr);
     outputs.push(run.stdout, run.stderr);
   }
+  const rotated = (await diffJson(repo, env)).plan;
+  assert.match(row(rotated, 'Secret', 'legacy').diff, /changed password/);
   // The annotation is still on the live object (server-side apply leaves it to its owner)...
-  assert.ok(kubectl(cluster, ['get', 'secret', 'legacy', '-n', ns, '-o', 'yaml']).includes('last-applied-configuration'));
+  assert.ok(
+    kubectl(cluster, ['get', 'secret', 'legacy', '-n', ns, '-o', 'yaml']).includes(
+      'last-applied-configuration',
+    ),
+  );
   // ...and never printed.
-  assertNoneLeaked(outputs.join('\n'), [oldValue, newValue]);
+  assertNoneLeaked(outputs.join('\n'), [oldValue, newValue, oldCore, newCore]);
 });
 
 function assertNoneLeaked(output: string, values: readonly string[]): void {
@@ -399,11 +484,21 @@ test('fields another manager set: `takes` names the manager and field; with forc
   const env = unique('plan-takes');
   const ns = unique('plan-takes');
   createNamespace(ns);
-  const repo = envRepo(env, ns, { 'app.yaml': [deployment('web', 2), configMap('settings', { mode: 'git' })].join('---\n') });
+  const repo = envRepo(env, ns, {
+    'app.yaml': [deployment('web', 2), configMap('settings', { mode: 'git' })].join('---\n'),
+  });
   await apply(repo, env);
 
   kubectl(cluster, ['scale', 'deployment/web', '-n', ns, '--replicas=5']);
-  kubectl(cluster, ['patch', 'configmap/settings', '-n', ns, '--field-manager=kubectl-edit', '-p', '{"data":{"mode":"hand-edited"}}']);
+  kubectl(cluster, [
+    'patch',
+    'configmap/settings',
+    '-n',
+    ns,
+    '--field-manager=kubectl-edit',
+    '-p',
+    '{"data":{"mode":"hand-edited"}}',
+  ]);
 
   let { run, plan } = await diffJson(repo, env);
   assert.equal(run.code, 0, run.stderr);
@@ -430,7 +525,10 @@ test('fields another manager set: `takes` names the manager and field; with forc
   assert.match(scaled.note ?? '', /conflict with "kubectl"/);
   assert.match(scaled.note ?? '', /\.spec\.replicas/);
   // The plan changed nothing.
-  assert.equal(kubectl(cluster, ['get', 'configmap', 'settings', '-n', ns, '-o', 'jsonpath={.data.mode}']), 'hand-edited');
+  assert.equal(
+    kubectl(cluster, ['get', 'configmap', 'settings', '-n', ns, '-o', 'jsonpath={.data.mode}']),
+    'hand-edited',
+  );
 });
 
 test('50 ConfigMaps in one namespace: create, unchanged after apply, then one update and one delete', async () => {
@@ -438,7 +536,8 @@ test('50 ConfigMaps in one namespace: create, unchanged after apply, then one up
   const ns = unique('plan-many');
   createNamespace(ns);
   const names = Array.from({ length: 50 }, (_, i) => `cm-${String(i).padStart(2, '0')}`);
-  const docs = (value: (name: string) => string, only = names): string => only.map((name) => configMap(name, { value: value(name) })).join('---\n');
+  const docs = (value: (name: string) => string, only = names): string =>
+    only.map((name) => configMap(name, { value: value(name) })).join('---\n');
   const repo = envRepo(env, ns, { 'many.yaml': docs(() => 'one') });
 
   let started = Date.now();
@@ -458,7 +557,15 @@ test('50 ConfigMaps in one namespace: create, unchanged after apply, then one up
   assert.ok(Date.now() - started < 30_000);
   assert.deepEqual(plan.summary, { create: 0, update: 0, delete: 0, unchanged: 50, error: 0, orphan: 0 });
 
-  repo.commit(inEnv(env, { 'many.yaml': docs((name) => (name === 'cm-07' ? 'two' : 'one'), names.filter((n) => n !== 'cm-42')) }), 'one change, one removal');
+  repo.commit(
+    inEnv(env, {
+      'many.yaml': docs(
+        (name) => (name === 'cm-07' ? 'two' : 'one'),
+        names.filter((n) => n !== 'cm-42'),
+      ),
+    }),
+    'one change, one removal',
+  );
   ({ run, plan } = await diffJson(repo, env));
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(plan.summary, { create: 0, update: 1, delete: 1, unchanged: 48, error: 0, orphan: 0 });

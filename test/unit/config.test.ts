@@ -98,7 +98,10 @@ describe('slipway.yaml', () => {
     assert.deepEqual(prod.pruneBudget, { maxObjects: 10, maxPercent: 20 });
     assert.deepEqual(prod.allowDelete, ['PersistentVolumeClaim', 'Namespace']);
     assert.equal(prod.forceConflicts, false);
-    assert.deepEqual(prod.cluster, { server: 'https://prod.example:6443', kubeSystemUid: '6c1a0b4e-0000-4000-8000-000000000001' });
+    assert.deepEqual(prod.cluster, {
+      server: 'https://prod.example:6443',
+      kubeSystemUid: '6c1a0b4e-0000-4000-8000-000000000001',
+    });
     assert.equal(prod.wait, false);
     assert.equal(prod.timeoutSeconds, 5400);
     assert.deepEqual(prod.helm, [
@@ -189,7 +192,10 @@ describe('slipway.yaml', () => {
     for (const [needle, pattern] of expected) {
       const line = message.split('\n').find((entry) => pattern.test(entry));
       assert.ok(line, `no problem matching ${String(pattern)} in:\n${message}`);
-      assert.ok(line.startsWith(`slipway.yaml:${lineOf(text, needle)}: `), `wrong line for ${needle}: ${line}`);
+      assert.ok(
+        line.startsWith(`slipway.yaml:${lineOf(text, needle)}: `),
+        `wrong line for ${needle}: ${line}`,
+      );
     }
   });
 
@@ -219,7 +225,9 @@ describe('slipway.yaml', () => {
       ['Bad_Env:', 'environment name "Bad_Env" must be lowercase'],
     ] as const) {
       assert.ok(
-        lines.some((line) => line.startsWith(`slipway.yaml:${lineOf(text, needle)}: `) && line.includes(fragment)),
+        lines.some(
+          (line) => line.startsWith(`slipway.yaml:${lineOf(text, needle)}: `) && line.includes(fragment),
+        ),
         `missing "${fragment}" at the line of "${needle}" in:\n${error.message}`,
       );
     }
@@ -239,7 +247,10 @@ describe('slipway.yaml', () => {
     const error = loadError();
     assert.match(error.message, /unknown key "valueFiles" in helm release \(allowed: .*valuesFiles/);
     const line = error.location?.line ?? 0;
-    assert.ok(line >= lineOf(text, 'helm:') && line <= lineOf(text, 'valueFiles'), `line ${line} is not within the release`);
+    assert.ok(
+      line >= lineOf(text, 'helm:') && line <= lineOf(text, 'valueFiles'),
+      `line ${line} is not within the release`,
+    );
   });
 
   test('a chart from a repository must pin a version', () => {
@@ -255,7 +266,10 @@ describe('slipway.yaml', () => {
         repository: https://charts.example/stable
 `,
     );
-    assert.match(loadError().message, /chart "redis" from https:\/\/charts\.example\/stable needs a pinned `version`/);
+    assert.match(
+      loadError().message,
+      /chart "redis" from https:\/\/charts\.example\/stable needs a pinned `version`/,
+    );
   });
 
   test('paths that leave the repository with ".." or are absolute are refused, alongside the other problems', () => {
@@ -276,10 +290,32 @@ describe('slipway.yaml', () => {
     assert.equal(error.kind, 'config');
     const lines = error.message.split('\n');
     assert.equal(lines[0], '4 problems:', error.message);
-    assert.ok(lines.includes(`slipway.yaml:${lineOf(text, '../outside')}: environment "escape" path "../outside" points outside the repository`), error.message);
-    assert.ok(lines.includes(`slipway.yaml:${lineOf(text, '/etc')}: environment "absolute" path "/etc" is an absolute path`), error.message);
-    assert.ok(lines.some((line) => line.startsWith(`slipway.yaml:${lineOf(text, 'prune: maybe')}: "prune" must be true or false`)), error.message);
-    assert.ok(lines.some((line) => line.startsWith(`slipway.yaml:${lineOf(text, '../../..')}: environment "sneaky" path`) && line.includes('outside the repository')), error.message);
+    assert.ok(
+      lines.includes(
+        `slipway.yaml:${lineOf(text, '../outside')}: environment "escape" path "../outside" points outside the repository`,
+      ),
+      error.message,
+    );
+    assert.ok(
+      lines.includes(
+        `slipway.yaml:${lineOf(text, '/etc')}: environment "absolute" path "/etc" is an absolute path`,
+      ),
+      error.message,
+    );
+    assert.ok(
+      lines.some((line) =>
+        line.startsWith(`slipway.yaml:${lineOf(text, 'prune: maybe')}: "prune" must be true or false`),
+      ),
+      error.message,
+    );
+    assert.ok(
+      lines.some(
+        (line) =>
+          line.startsWith(`slipway.yaml:${lineOf(text, '../../..')}: environment "sneaky" path`) &&
+          line.includes('outside the repository'),
+      ),
+      error.message,
+    );
   });
 
   test('helm charts and values files outside the repository are refused', () => {
@@ -309,7 +345,10 @@ describe('slipway.yaml', () => {
     write('slipway.yaml', text);
     const error = loadError();
     assert.equal(error.location?.line, lineOf(text, 'clusters/linked'));
-    assert.match(error.message, /environment "linked" path "clusters\/linked" is a symlink that resolves outside the repository/);
+    assert.match(
+      error.message,
+      /environment "linked" path "clusters\/linked" is a symlink that resolves outside the repository/,
+    );
     assert.doesNotMatch(error.message, /"inside"/, 'a symlink that stays inside the repository is fine');
   });
 
@@ -322,7 +361,10 @@ describe('slipway.yaml', () => {
 
     const missing = loadError('deploy/nope.yaml');
     assert.match(missing.message, /config file "deploy\/nope\.yaml" does not exist/);
-    assert.match(loadError('../slipway.yaml').message, /config file "\.\.\/slipway\.yaml" points outside the repository/);
+    assert.match(
+      loadError('../slipway.yaml').message,
+      /config file "\.\.\/slipway\.yaml" points outside the repository/,
+    );
   });
 
   test('a YAML syntax error in the config names the file and line', () => {
@@ -368,7 +410,10 @@ describe('without slipway.yaml', () => {
 
 test('an unknown environment name is an error that lists the known ones', () => {
   folders('clusters/prod', 'clusters/staging');
-  write('slipway.yaml', 'environments:\n  staging:\n    path: clusters/staging\n  prod:\n    path: clusters/prod\n');
+  write(
+    'slipway.yaml',
+    'environments:\n  staging:\n    path: clusters/staging\n  prod:\n    path: clusters/prod\n',
+  );
   const config = load();
   assert.throws(
     () => environmentOrThrow(config, 'production'),

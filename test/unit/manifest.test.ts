@@ -24,8 +24,17 @@ const CONFIG_MAP = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nm
  * so a few dozen aliases stand for 9^levels strings.
  */
 function aliasBomb(levels: number): string {
-  const lines = [...CONFIG_MAP('lol').split('\n').filter(Boolean), 'data:', '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let level = 1; level < levels; level++) lines.push(`  a${level}: &a${level} [${Array(9).fill(`*a${level - 1}`).join(', ')}]`);
+  const lines = [
+    ...CONFIG_MAP('lol').split('\n').filter(Boolean),
+    'data:',
+    '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ];
+  for (let level = 1; level < levels; level++)
+    lines.push(
+      `  a${level}: &a${level} [${Array(9)
+        .fill(`*a${level - 1}`)
+        .join(', ')}]`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -52,7 +61,11 @@ describe('documents and lines', () => {
       result.manifests.map((m) => m.source.file),
       ['clusters/prod/app.yaml', 'clusters/prod/app.yaml', 'clusters/prod/app.yaml'],
     );
-    assert.equal(result.manifests[1]?.keyLine?.('metadata.name'), 12, 'key lines are lines of the file, not of the document');
+    assert.equal(
+      result.manifests[1]?.keyLine?.('metadata.name'),
+      12,
+      'key lines are lines of the file, not of the document',
+    );
   });
 
   test('empty documents between markers, and a file of only comments, give nothing and no error', () => {
@@ -64,11 +77,14 @@ describe('documents and lines', () => {
   });
 
   test('a JSON file is read like YAML', () => {
-    const result = parse('{\n  "apiVersion": "v1",\n  "kind": "ConfigMap",\n  "metadata": {"name": "from-json"},\n  "data": {"a": "1"}\n}\n', 'clusters/prod/cm.json');
+    const result = parse(
+      '{\n  "apiVersion": "v1",\n  "kind": "ConfigMap",\n  "metadata": {"name": "from-json"},\n  "data": {"a": "1"}\n}\n',
+      'clusters/prod/cm.json',
+    );
     assert.deepEqual(result.findings, []);
     assert.deepEqual(placed(result), [['ConfigMap/from-json', 1]]);
     assert.deepEqual(result.manifests[0]?.object.data, { a: '1' });
-    assert.equal(result.manifests[0]?.source.file, 'clusters/prod/cm.json');
+    assert.equal(result.manifests[0].source.file, 'clusters/prod/cm.json');
   });
 
   test('values stay strings where YAML 1.1 would have guessed otherwise', () => {
@@ -87,16 +103,27 @@ describe('syntax errors', () => {
   });
 
   test('a duplicate key is an error on the line of the second one, and nothing from the file is kept', () => {
-    const result = parse(`${CONFIG_MAP('ok')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {}\n  name: b\n`);
+    const result = parse(
+      `${CONFIG_MAP('ok')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {}\n  name: b\n`,
+    );
     const finding = only(result.findings);
     assert.equal(finding.rule, 'yaml-syntax');
     assert.equal(finding.location.line, 11);
     assert.match(finding.message, /duplicated mapping key/);
-    assert.deepEqual(result.manifests, [], 'a file with a syntax error yields no objects at all, so nothing half-read is applied');
+    assert.deepEqual(
+      result.manifests,
+      [],
+      'a file with a syntax error yields no objects at all, so nothing half-read is applied',
+    );
   });
 
   test('a duplicate key in JSON is an error too', () => {
-    const finding = only(parse('{"apiVersion": "v1", "kind": "ConfigMap",\n "metadata": {"name": "a"},\n "kind": "Secret"}\n', 'x.json').findings);
+    const finding = only(
+      parse(
+        '{"apiVersion": "v1", "kind": "ConfigMap",\n "metadata": {"name": "a"},\n "kind": "Secret"}\n',
+        'x.json',
+      ).findings,
+    );
     assert.equal(finding.location.line, 3);
     assert.match(finding.message, /duplicated mapping key/);
   });
@@ -110,7 +137,10 @@ describe('syntax errors', () => {
       const cpu = process.cpuUsage(started);
       const ms = (cpu.user + cpu.system) / 1000;
       assert.deepEqual(result.manifests, [], `${levels} levels: the bomb must not come out as an object`);
-      assert.ok(findings.some((f) => f.severity === 'error' && f.rule === 'yaml-syntax' && /alias/i.test(f.message)), JSON.stringify(findings));
+      assert.ok(
+        findings.some((f) => f.severity === 'error' && f.rule === 'yaml-syntax' && /alias/i.test(f.message)),
+        JSON.stringify(findings),
+      );
       assert.ok(ms < 2000, `${levels} levels took ${ms.toFixed(0)} ms of CPU`);
     }
   });
@@ -133,7 +163,10 @@ describe('syntax errors', () => {
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: &labels {app: web}\nspec:\n  selector:\n    matchLabels: *labels\n  template:\n    metadata:\n      labels: *labels\n',
     );
     assert.deepEqual(result.findings, []);
-    assert.deepEqual(result.manifests[0]?.object['spec'], { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } });
+    assert.deepEqual(result.manifests[0]?.object['spec'], {
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } } },
+    });
     assert.deepEqual(validateManifests(result.manifests), []);
   });
 
@@ -160,7 +193,9 @@ describe('documents that are not Kubernetes objects', () => {
   });
 
   test('a document that is a list is an error, and the objects around it are still read', () => {
-    const result = parse(`${CONFIG_MAP('before')}---\n- apiVersion: v1\n  kind: ConfigMap\n---\n${CONFIG_MAP('after')}`);
+    const result = parse(
+      `${CONFIG_MAP('before')}---\n- apiVersion: v1\n  kind: ConfigMap\n---\n${CONFIG_MAP('after')}`,
+    );
     const finding = only(result.findings);
     assert.equal(finding.rule, 'not-an-object');
     assert.equal(finding.location.line, 6);
@@ -218,7 +253,9 @@ describe('documents that are not Kubernetes objects', () => {
   });
 
   test('generateName is refused with advice to use a fixed name', () => {
-    const finding = only(parse('apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n').findings);
+    const finding = only(
+      parse('apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n').findings,
+    );
     assert.equal(finding.rule, 'missing-name');
     assert.match(finding.message, /generateName.*fixed `metadata\.name`/);
   });
@@ -238,7 +275,9 @@ describe('kind: List', () => {
   });
 
   test('a broken item is reported and its siblings are kept', () => {
-    const result = parse('apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: good}\n  - kind: ConfigMap\n    metadata: {name: no-version}\n  - 42\n');
+    const result = parse(
+      'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: good}\n  - kind: ConfigMap\n    metadata: {name: no-version}\n  - 42\n',
+    );
     assert.deepEqual(placed(result), [['ConfigMap/good', 1]]);
     assert.deepEqual(
       result.findings.map((f) => f.rule),

@@ -51,7 +51,11 @@ export async function pinnedTools(): Promise<RenderToolPaths> {
     if (!isExecutable(tool)) throw new Error(`pinned tool ${tool} is missing after ensureTools()`);
   }
   // Never reached while kustomize exists; a path that cannot exist keeps the fallback honest.
-  return { kustomize: paths.kustomize, helm: paths.helm, kubectl: path.join(os.tmpdir(), 'no-kubectl-here', 'kubectl') };
+  return {
+    kustomize: paths.kustomize,
+    helm: paths.helm,
+    kubectl: path.join(os.tmpdir(), 'no-kubectl-here', 'kubectl'),
+  };
 }
 
 function isExecutable(file: string): boolean {
@@ -128,7 +132,10 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process, as `slipway <argv>` run from `cwd`, capturing its output. */
-export async function runSlipway(argv: readonly string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliRun> {
+export async function runSlipway(
+  argv: readonly string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -142,7 +149,10 @@ export async function runSlipway(argv: readonly string[], options: { cwd: string
 }
 
 /** Environment for the CLI with the pinned render tools. */
-export function cliEnv(tools: RenderToolPaths, extra: Record<string, string> = {}): Record<string, string | undefined> {
+export function cliEnv(
+  tools: RenderToolPaths,
+  extra: Record<string, string> = {},
+): Record<string, string | undefined> {
   return {
     PATH: process.env['PATH'],
     HOME: process.env['HOME'],

@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from '../config.ts';
 import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
 import type { CommandRunner, Logger } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
-import { kustomizeDependencies } from './kustomize-graph.ts';
+import { kustomizationFile, kustomizeDependencies } from './kustomize-graph.ts';
 import { readManifestText, scanTree } from './plain.ts';
 import { firstLines, renderHelmRelease, splitHelmSources } from './helm.ts';
 
@@ -84,7 +84,7 @@ export async function renderEnvironment(
     try {
       kustomizeDependencies(repo, repo.resolve(dir, 'kustomization'));
       const output = await kustomizeBuild(context, dir);
-      const parsed = parseManifests(output, path.posix.join(dir, 'kustomization.yaml'), 'kustomize');
+      const parsed = parseManifests(output, kustomizationPath(repo, dir), 'kustomize');
       // kustomize output lines are not the user's lines: point at the kustomization itself.
       manifests.push(
         ...parsed.manifests.map((m) => ({ object: m.object, source: { ...m.source, line: 0 } })),
@@ -107,11 +107,17 @@ export async function renderEnvironment(
       for (const part of splitHelmSources(output)) {
         const chartFile =
           part.source && release.localChart
-            ? path.posix.join(path.posix.dirname(release.localChart), part.source)
+            ? // `# Source: <chart name>/templates/…`: the chart's name need not be its folder's.
+              path.posix.join(release.localChart, part.source.slice(part.source.indexOf('/') + 1))
             : (release.localChart ?? release.chart);
         const parsed = parseManifests(part.text, chartFile, `helm release ${release.releaseName}`);
         for (const manifest of parsed.manifests)
-          manifests.push({ object: manifest.object, source: manifest.source, defaultNamespace: namespace });
+          // Lines in helm's output are not the template's lines: name the template file only.
+          manifests.push({
+            object: manifest.object,
+            source: { ...manifest.source, line: 0 },
+            defaultNamespace: namespace,
+          });
         findings.push(...parsed.findings);
       }
     } catch (error) {
@@ -146,9 +152,15 @@ async function kustomizeBuild(context: RenderContext, dir: string): Promise<stri
   }
   if (result.exitCode !== 0) {
     throw new UserError('render', `kustomize build ${dir} failed: ${firstLines(result.stderr)}`, {
-      location: { file: path.posix.join(dir, 'kustomization.yaml'), line: 0 },
+      location: { file: kustomizationPath(context.repo, dir), line: 0 },
       hint: 'run `kustomize build` on that folder locally to see the full error',
     });
   }
   return result.stdout;
+}
+
+/** The repo-relative kustomization file of a folder, by whichever name it has. */
+function kustomizationPath(repo: RepoPaths, dir: string): string {
+  const file = kustomizationFile(path.join(repo.root, dir));
+  return file ? repo.relative(file) : path.posix.join(dir, 'kustomization.yaml');
 }
