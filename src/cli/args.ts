@@ -87,7 +87,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   detect: ['--base', '--head'],
   render: ['--env'],
   validate: ['--env', '--base'],
-  diff: ['--env', '--format', '--exit-code', '--base'],
+  diff: ['--env', '--format', '--exit-code'],
   apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
   init: ['--force'],
 };

@@ -19,6 +19,7 @@ import { VERSION } from '../core/version.ts';
 import { hasErrors, withOfflineNamespaces, Workspace } from '../core/workspace.ts';
 import { ProcessRunner } from '../tools/exec.ts';
 import { GitCli } from '../tools/git.ts';
+import { interruptHandler } from '../tools/interrupt.ts';
 import { parseArgs, USAGE, type Command, type CommonOptions } from './args.ts';
 import { StderrLogger } from './logger.ts';
 import { runInit } from './init.ts';
@@ -199,6 +200,7 @@ async function dispatch(
           lockHolder: `${os.hostname()}-${process.pid}`,
           lockWaitSeconds: Number(io.env.SLIPWAY_LOCK_WAIT_SECONDS ?? 120),
           server: cluster.server,
+          onInterrupt,
         });
         io.stdout(masker.mask(formatApply(applied)));
         return applied.ok ? 0 : 1;
@@ -263,6 +265,9 @@ async function targetEnvironments(
   }
   throw new UserError('usage', 'pass --env NAME (no main branch found to compare with)');
 }
+
+// ^C during an apply releases the environment's lock before exiting (130/143, as shells expect).
+const onInterrupt = interruptHandler((signal) => (signal === 'SIGINT' ? 130 : 143));
 
 interface ClusterHandle {
   readonly kube: KubeApi;

@@ -27,6 +27,12 @@ export interface ApplyOptions {
   readonly healthPollMs?: number;
   /** The API server URL in use, checked against the environment's cluster pin. */
   readonly server: string;
+  /**
+   * Lets the adapter run `cleanup` if the process is interrupted (SIGINT/SIGTERM): the lock is
+   * then released at once instead of blocking the environment until its lease expires.
+   * Returns a function that unregisters it.
+   */
+  readonly onInterrupt?: (cleanup: () => Promise<void>) => () => void;
 }
 
 export interface ObjectOutcome {
@@ -64,6 +70,7 @@ export async function applyEnvironment(
         { holder: options.lockHolder, leaseSeconds: 60, waitSeconds: options.lockWaitSeconds },
         logger,
       );
+  const unregister = lock && options.onInterrupt ? options.onInterrupt(() => lock.release()) : undefined;
   try {
     const inventory = await readInventory(kube, env.name);
     await refuseStaleCommit(env, inventory, options);
@@ -86,8 +93,11 @@ export async function applyEnvironment(
       };
     }
     let writes = 0;
+    // Tracked: what Git renders, except objects the server refused that were never ours before
+    // (recording those would write an inventory for an apply that changed nothing).
+    const known = new Set(inventory.entries.map(objectKey));
     const rendered: InventoryEntry[] = plan.objects
-      .filter((o) => o.desired)
+      .filter((o) => o.desired && (o.action !== 'error' || o.deferred || known.has(objectKey(o.ref))))
       .map((o) => refOf(o.desired as KubeObject));
     // Widen first: an apply cut short still leaves every object it may have created tracked.
     let current = inventory;
@@ -147,10 +157,15 @@ export async function applyEnvironment(
     // Prune, guarded: never after a failed apply, never beyond the budget unless forced.
     const stale = plan.objects.filter((o) => o.action === 'delete');
     let pruneSkipped: string | undefined;
+    let overBudget = false;
     const failedDeletes: InventoryEntry[] = [];
     if (!options.prune || !env.prune) pruneSkipped = 'prune is disabled for this run';
     else if (failed.size > 0) pruneSkipped = `${failed.size} objects failed to apply, so nothing was pruned`;
-    else pruneSkipped = budgetRefusal(env, stale.length, current.entries.length, options.force);
+    else {
+      pruneSkipped = budgetRefusal(env, stale.length, current.entries.length, options.force);
+      // A refused prune fails the run: deletions must not be deferred silently forever.
+      overBudget = pruneSkipped !== undefined;
+    }
     if (pruneSkipped) {
       if (stale.length > 0) logger.warn(`${env.name}: prune skipped: ${pruneSkipped}`);
       failedDeletes.push(...stale.map((o) => o.ref));
@@ -176,7 +191,8 @@ export async function applyEnvironment(
 
     // Narrow: what is rendered now, plus deletions that did not happen (tried again next run).
     const narrowed = union(rendered, failedDeletes);
-    const commit = options.commit ?? current.commit;
+    // Record the commit only when it fully applied: stale-run protection compares against it.
+    const commit = failed.size === 0 ? (options.commit ?? current.commit) : current.commit;
     if (!sameEntries(narrowed, current.entries) || commit !== current.commit) {
       await writeInventory(kube, {
         ...current,
@@ -190,6 +206,7 @@ export async function applyEnvironment(
     const healthy = await waitForHealth(kube, env, changed, options, logger);
     const ok =
       failed.size === 0 &&
+      !overBudget &&
       healthy.every((o) => o.health?.status === 'Current') &&
       !outcomes.some((o) => o.error);
     const healthByKey = new Map(healthy.map((o) => [objectKey(o.ref), o]));
@@ -202,6 +219,7 @@ export async function applyEnvironment(
       writes,
     };
   } finally {
+    unregister?.();
     await lock?.release();
   }
 }

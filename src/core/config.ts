@@ -20,6 +20,8 @@ export interface HelmReleaseConfig {
   /** Repo-relative values files, applied in order. */
   readonly valuesFiles: readonly string[];
   readonly values: Readonly<Record<string, unknown>>;
+  /** Talk plain HTTP to an `oci://` registry (Flux's `insecure`); for registries on a private network. */
+  readonly insecure: boolean;
 }
 
 export interface PruneBudget {
@@ -81,6 +83,7 @@ const HELM_KEYS = new Set([
   'targetNamespace',
   'valuesFiles',
   'values',
+  'insecure',
 ]);
 
 /**
@@ -374,6 +377,7 @@ function parseHelmRelease(
     repository,
     version,
     targetNamespace: str(value, 'targetNamespace', at, problem),
+    insecure: bool(value, 'insecure', at, problem) ?? false,
     valuesFiles,
     values: isPlainObject(values) ? values : {},
   };

@@ -17,6 +17,7 @@ import type { Settings } from '../core/settings.ts';
 import { Workspace } from '../core/workspace.ts';
 import { ProcessRunner } from '../tools/exec.ts';
 import { GitCli } from '../tools/git.ts';
+import { interruptHandler } from '../tools/interrupt.ts';
 import { notificationPayload, notify } from '../tools/notify.ts';
 import { modeFor, readContext, type RunContext } from './context.ts';
 import { parseInputs, type ActionInputs } from './inputs.ts';
@@ -123,6 +124,12 @@ async function main(): Promise<void> {
     if (kubeconfigFile) rmSync(path.dirname(kubeconfigFile), { recursive: true, force: true });
   }
 }
+
+/** A cancelled workflow run sends SIGINT, then SIGTERM: release the lock before going. */
+const onInterrupt = interruptHandler(
+  () => 1,
+  (signal) => core.warning(`interrupted (${signal}): releasing the environment lock`),
+);
 
 function writeKubeconfig(tempDir: string, content: string): string {
   const dir = path.join(tempDir, `slipway-${process.pid}`);
@@ -322,6 +329,7 @@ async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promis
         lockHolder: `${context.owner}/${context.repo}/run-${context.runUrl.split('/').pop() ?? ''}`,
         lockWaitSeconds: 300,
         server: cluster.server,
+        onInterrupt,
       });
     } finally {
       cluster.close();

@@ -149,7 +149,7 @@ async function buildK8s(binary: string, log: (line: string) => void): Promise<vo
   mkdirSync(dir, { recursive: true });
   removeStaleTemps(dir);
   const tmp = join(dir, `.slipway-k8s.tmp-${process.pid}`);
-  log(`building kube control plane ${KUBERNETES.version} (first run takes ~15 min, cached after)…`);
+  log(`building kube control plane ${KUBERNETES.version} (first run takes ~7 min on 2 cores, cached after)…`);
   try {
     await runGo(
       'kube control plane',
@@ -157,9 +157,11 @@ async function buildK8s(binary: string, log: (line: string) => void): Promise<vo
       { cwd: K8S_SOURCE_DIR, env: { GOFLAGS: '-mod=mod' } },
       log,
     );
-    // -mod=mod may have tidied go.mod/go.sum: stamp what the build actually used.
-    writeFileSync(`${binary}.stamp`, `${k8sSourceHash()}\n`);
     renameSync(tmp, binary);
+    // Stamped after the rename, so an interruption in between means a rebuild, never a stale
+    // binary taken as current. -mod=mod may have tidied go.mod/go.sum: stamp what the build used.
+    writeFileSync(`${tmp}.stamp`, `${k8sSourceHash()}\n`);
+    renameSync(`${tmp}.stamp`, `${binary}.stamp`);
   } finally {
     rmSync(tmp, { force: true });
   }
@@ -183,8 +185,8 @@ function writeKubectlShim(shim: string, slipwayK8s: string): void {
 async function goInstall(tool: GoInstallTool, binary: string, log: (line: string) => void): Promise<void> {
   const dir = join(binary, '..');
   mkdirSync(dir, { recursive: true });
-  // GOBIN must be an absolute directory; the binary lands there under its package's base name.
   removeStaleTemps(dir);
+  // GOBIN must be an absolute directory; the binary lands there under its command's name.
   const tmpDir = join(dir, `.tmp-${process.pid}`);
   mkdirSync(tmpDir, { recursive: true });
   log(`building ${tool.name} ${tool.version} (first run only, cached after)…`);

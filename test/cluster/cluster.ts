@@ -229,7 +229,8 @@ async function startLocalCluster(
       }),
     );
     child.kill('SIGTERM');
-    const timer = sleep(STOP_GRACE_MS).then(() => 'timeout' as const);
+    // Unreferenced: a pending grace timer must not keep this process alive once all have exited.
+    const timer = sleep(STOP_GRACE_MS, undefined, { ref: false }).then(() => 'timeout' as const);
     if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
       child.kill('SIGKILL');
       await exited;

@@ -28,8 +28,8 @@ export interface GoInstallTool extends GoTool {
 export const KUBERNETES: GoTool = {
   name: 'k8s',
   version: 'v1.37.2',
-  // Without these the binaries call themselves v0.0.0-master: the apiserver's /version, kubectl's
-  // version skew checks and helm's .Capabilities.KubeVersion all read them.
+  // Without these the binaries call themselves v0.0.0-master: the apiserver's /version (which
+  // clients such as helm read as the cluster's version) and kubectl's version skew check use them.
   versionLdflags: ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
     `-X ${pkg}.gitVersion=v1.37.2`,
     `-X ${pkg}.gitMajor=1`,
@@ -57,7 +57,7 @@ export const KUSTOMIZE: GoInstallTool = {
   versionLdflags: [],
 };
 
-/** Helm 4 (Helm 3 only receives security fixes until November 2026). */
+/** Helm 4: Helm 3's support window closes in 2026. Both v3.22.0 and v4.3.1 build with go1.26.8. */
 export const HELM: GoInstallTool = {
   name: 'helm',
   version: 'v4.3.1',

@@ -603,18 +603,14 @@ describe('helm', () => {
       registry?.kill();
     });
 
-    // `helm template` only talks plain HTTP to a registry when given --plain-http, and neither
-    // slipway.yaml nor the render path has a way to ask for it: this fails with "server gave HTTP
-    // response to HTTPS client" until one exists.
-    const todo =
-      'rendering from an http:// (loopback) OCI registry needs a plain-http option in the render path';
-    test('the pinned version is pulled from oci:// and rendered', { todo }, async () => {
+    // The loopback registry speaks plain HTTP: `insecure: true` (Flux's name) asks helm for it.
+    test('the pinned version is pulled from oci:// and rendered', async () => {
       const moved = path.join(path.dirname(repoDir), 'local-chart-moved-away');
       // Make sure the local chart folder cannot be what gets rendered.
       renameSync(path.join(repoDir, 'charts'), moved);
       writeFileSync(
         path.join(repoDir, 'slipway.yaml'),
-        `environments:\n  remote:\n    path: clusters/production\n    namespace: remote\n    helm:\n      - releaseName: web\n        chart: web\n        repository: oci://${host}/charts\n        version: 0.1.0\n`,
+        `environments:\n  remote:\n    path: clusters/production\n    namespace: remote\n    helm:\n      - releaseName: web\n        chart: web\n        repository: oci://${host}/charts\n        version: 0.1.0\n        insecure: true\n`,
       );
       const result = await render(repoDir, 'remote');
       assertClean(result);

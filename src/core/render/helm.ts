@@ -35,6 +35,7 @@ export async function renderHelmRelease(release: HelmReleaseConfig, context: Hel
     args.push(release.chart, '--repo', release.repository ?? '');
   }
   if (release.version !== undefined) args.push('--version', release.version);
+  if (release.insecure && release.repository?.startsWith('oci://')) args.push('--plain-http');
   args.push('--namespace', namespace, '--include-crds', '--skip-tests', '--no-hooks');
   if (context.kubeVersion) args.push('--kube-version', context.kubeVersion);
   for (const file of release.valuesFiles) args.push('--values', context.repo.resolve(file, 'values file'));
