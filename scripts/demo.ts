@@ -36,7 +36,7 @@ try {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
     } catch (error) {
-      if (allowFailure) return String((error as { stdout?: string }).stdout ?? '');
+      if (allowFailure) return (error as { stdout?: string }).stdout ?? '';
       throw error;
     }
   };

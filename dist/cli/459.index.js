@@ -13,6 +13,12 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@kubernetes/client-node/dist/index.js + 873 modules
 var dist = __webpack_require__(94);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./lib/core/errors.js
 var errors = __webpack_require__(3828);
 // EXTERNAL MODULE: ./lib/core/constants.js
@@ -338,6 +344,12 @@ class HttpPool {
     active = 0;
     waiting = [];
     requests = 0;
+    /**
+     * Set once a request has retried a connection failure for the whole deadline: the server is
+     * gone, and every later request fails at once instead of waiting out its own deadline (a
+     * thousand objects would otherwise take minutes to report one dead server).
+     */
+    unreachable;
     retries = 0;
     constructor(connection, concurrency, retry) {
         this.connection = connection;
@@ -350,6 +362,8 @@ class HttpPool {
         this.agent.destroy();
     }
     async request(method, path, body, contentType = 'application/json', accept = 'application/json') {
+        if (this.unreachable)
+            throw this.unreachable;
         const started = Date.now();
         for (let attempt = 0;; attempt++) {
             let response;
@@ -378,7 +392,8 @@ class HttpPool {
             if (elapsed + delay > this.retry.deadlineMs) {
                 if (response)
                     return response;
-                throw connectionError(this.connection.server, failure, elapsed);
+                this.unreachable = connectionError(this.connection.server, failure, elapsed);
+                throw this.unreachable;
             }
             this.retries++;
             await new Promise((resolve) => setTimeout(resolve, delay));
@@ -444,7 +459,7 @@ function connectionError(server, error, elapsedMs) {
     const code = error?.code;
     const detail = error instanceof Error ? error.message : String(error);
     const waited = elapsedMs === undefined ? '' : ` (retried for ${(elapsedMs / 1000).toFixed(1)} s)`;
-    return new errors/* UserError */.yo('cluster', `cannot reach the Kubernetes API server at ${server}${waited}: ${typeof code === 'string' ? code : detail}`, {
+    return new errors/* UserError */.yo('connection', `cannot reach the Kubernetes API server at ${server}${waited}: ${typeof code === 'string' ? code : detail}`, {
         hint: 'check that the cluster is up and the kubeconfig points at it; in CI, check the runner can reach the API server',
         cause: error,
     });
@@ -455,12 +470,24 @@ function connectionError(server, error, elapsedMs) {
 
 
 
+
+
+
 /**
  * client-node owns what it is good at — kubeconfig files, contexts, exec and OIDC auth, TLS
  * material — and hands over TLS options and auth headers; requests themselves go through our pool.
  */
 async function connect(options) {
     const config = new dist/* KubeConfig */.ypW();
+    // client-node would fall back to http://localhost:8080 and fail with a confusing TLS message.
+    const home = external_node_path_.join(external_node_os_.homedir(), '.kube', 'config');
+    if (!options.kubeconfig &&
+        !process.env.KUBECONFIG &&
+        !process.env.KUBERNETES_SERVICE_HOST &&
+        !(0,external_node_fs_.existsSync)(home))
+        throw new errors/* UserError */.yo('cluster', `no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set and ${home} does not exist`, {
+            hint: 'pass --kubeconfig FILE or set KUBECONFIG (in GitLab CI: a file-type CI/CD variable KUBECONFIG per environment); `slipway render` and `slipway validate` need no cluster',
+        });
     try {
         if (options.kubeconfig)
             config.loadFromFile(options.kubeconfig);
@@ -488,7 +515,15 @@ async function connect(options) {
         });
     }
     const base = {};
-    await config.applyToHTTPSOptions(base);
+    try {
+        await config.applyToHTTPSOptions(base);
+    }
+    catch (error) {
+        // client-node's own refusals (an http:// server without skip-TLS, a failing exec plugin).
+        throw new errors/* UserError */.yo('cluster', `cannot use the kubeconfig's cluster ${cluster.server}: ${error instanceof Error ? error.message : String(error)}`, {
+            hint: 'check the cluster and user entries of the kubeconfig (server URL, certificates, exec plugin)',
+        });
+    }
     const agentOptions = {};
     if (base.ca)
         agentOptions.ca = base.ca;

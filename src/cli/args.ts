@@ -39,7 +39,16 @@ export type Command =
       readonly commit: string | undefined;
       readonly force: boolean;
     }
-  | { readonly name: 'init'; readonly common: CommonOptions; readonly force: boolean };
+  | { readonly name: 'init'; readonly common: CommonOptions; readonly force: boolean }
+  | {
+      readonly name: 'ci';
+      readonly common: CommonOptions;
+      readonly env: string | undefined;
+      readonly mode: CiMode | undefined;
+      readonly dryRun: boolean;
+    };
+
+export type CiMode = 'plan' | 'apply' | 'resync' | 'drift';
 
 export const USAGE = `usage: slipway <command> [options]
 
@@ -52,6 +61,9 @@ commands:
   apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
                                      server-side apply, prune, wait for health
   init     [--force]                 write slipway.yaml and GitHub workflows into a repository
+  ci       [--env NAME] [--mode plan|apply|resync|drift] [--dry-run]
+                                     in a GitLab CI/CD job: plan a merge request (sticky note),
+                                     apply the default branch, re-sync (web), drift (schedule)
 
 common options:
   --repo DIR            repository root (default .)
@@ -75,6 +87,7 @@ const FLAGS: Record<string, 'value' | 'switch'> = {
   '--format': 'value',
   '--timeout': 'value',
   '--commit': 'value',
+  '--mode': 'value',
   '--exit-code': 'switch',
   '--dry-run': 'switch',
   '--no-prune': 'switch',
@@ -90,6 +103,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   diff: ['--env', '--format', '--exit-code'],
   apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
   init: ['--force'],
+  ci: ['--env', '--mode', '--dry-run'],
 };
 const COMMON = ['--repo', '--config', '--kubeconfig', '--context', '--concurrency', '--help', '-h'];
 
@@ -118,6 +132,8 @@ export function parseArgs(argv: readonly string[]): Command {
     if (!COMMON.includes(flag) && !(ALLOWED[name] ?? []).includes(flag))
       throw usage(`option ${flag} does not apply to \`slipway ${name}\``);
     if (kind === 'switch') {
+      // `--force=false` must not force: a switch takes no value.
+      if (inline !== undefined) throw usage(`option ${flag} takes no value`);
       switches.add(flag);
       continue;
     }
@@ -168,6 +184,12 @@ export function parseArgs(argv: readonly string[]): Command {
         commit: values.get('--commit'),
         force: switches.has('--force'),
       };
+    }
+    case 'ci': {
+      const mode = values.get('--mode');
+      if (mode !== undefined && mode !== 'plan' && mode !== 'apply' && mode !== 'resync' && mode !== 'drift')
+        throw usage(`--mode must be plan, apply, resync or drift, not "${mode}"`);
+      return { name, common, env: values.get('--env'), mode, dryRun: switches.has('--dry-run') };
     }
     default:
       return { name: 'init', common, force: switches.has('--force') };

@@ -23,6 +23,7 @@ import { interruptHandler } from '../tools/interrupt.ts';
 import { parseArgs, USAGE, type Command, type CommonOptions } from './args.ts';
 import { StderrLogger } from './logger.ts';
 import { runInit } from './init.ts';
+import { runGitLabCi } from '../gitlab/main.ts';
 import type { KubeApi } from '../core/ports.ts';
 
 export interface CliIo {
@@ -96,6 +97,16 @@ async function dispatch(
   const workspace = new Workspace(settings, runner, logger);
   const git = new GitCli(runner, settings.repo);
   switch (command.name) {
+    case 'ci':
+      return runGitLabCi(command, {
+        env: io.env,
+        stdout: io.stdout,
+        settings,
+        workspace,
+        git,
+        logger,
+        masker,
+      });
     case 'detect': {
       const changed = await git.changedFiles(command.base, command.head);
       io.stdout(`${JSON.stringify(detectAll(workspace.repo, workspace.config, changed))}\n`);

@@ -131,7 +131,7 @@ jobs:
 name: slipway drift
 on:
   schedule:
-    - cron: "17 3 * * *"
+    - cron: '17 3 * * *'
   workflow_dispatch:
 permissions:
   contents: read

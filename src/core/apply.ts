@@ -136,7 +136,8 @@ export async function applyEnvironment(
             writes++;
             return { ref: row.ref, action: row.action, error: undefined, health: undefined };
           } catch (error) {
-            if (!(error instanceof UserError)) throw error;
+            // A dead API server ends the run with one message, not one per object.
+            if (!(error instanceof UserError) || error.kind === 'connection') throw error;
             failed.add(objectKey(row.ref));
             return { ref: row.ref, action: 'error', error: describeError(error), health: undefined };
           } finally {
@@ -207,7 +208,8 @@ export async function applyEnvironment(
     const ok =
       failed.size === 0 &&
       !overBudget &&
-      healthy.every((o) => o.health?.status === 'Current') &&
+      // No health means no wait was asked for (wait: false); anything else must have become Current.
+      healthy.every((o) => o.health === undefined || o.health.status === 'Current') &&
       !outcomes.some((o) => o.error);
     const healthByKey = new Map(healthy.map((o) => [objectKey(o.ref), o]));
     return {

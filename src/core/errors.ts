@@ -18,6 +18,8 @@ export type UserErrorKind =
   | 'tool'
   | 'git'
   | 'cluster'
+  /** The API server cannot be reached at all: the run stops rather than fail object by object. */
+  | 'connection'
   | 'permission'
   | 'conflict'
   | 'apply'

@@ -33,11 +33,12 @@ export function healthOf(object: KubeObject): Health {
 
   switch (`${groupOf(object.apiVersion)}/${object.kind}`) {
     case 'apps/Deployment': {
+      // Generation first: a deadline exceeded by the previous spec says nothing about the new one.
+      if (generation !== undefined && (observed === undefined || observed < generation))
+        return { status: 'InProgress', message: 'controller has not seen the latest spec' };
       const progressing = condition('Progressing');
       if (progressing?.reason === 'ProgressDeadlineExceeded')
         return { status: 'Failed', message: `progress deadline exceeded: ${progressing.message ?? ''}` };
-      if (generation !== undefined && (observed === undefined || observed < generation))
-        return { status: 'InProgress', message: 'controller has not seen the latest spec' };
       if (num('updatedReplicas') < desired)
         return { status: 'InProgress', message: `${num('updatedReplicas')}/${desired} replicas updated` };
       if (num('replicas') > num('updatedReplicas'))
@@ -58,7 +59,20 @@ export function healthOf(object: KubeObject): Health {
         return { status: 'InProgress', message: 'controller has not seen the latest spec' };
       if (num('readyReplicas') < desired)
         return { status: 'InProgress', message: `${num('readyReplicas')}/${desired} replicas ready` };
-      if (num('currentReplicas') < desired && status.currentRevision !== status.updateRevision)
+      // kstatus: OnDelete pods are replaced by hand; a partition holds back the pods below it.
+      const strategy = isPlainObject(spec.updateStrategy) ? spec.updateStrategy : {};
+      const rolling = isPlainObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+      const partition = typeof rolling.partition === 'number' ? rolling.partition : 0;
+      if (strategy.type === 'OnDelete') return { status: 'Current', message: `${desired} replicas ready` };
+      if (partition > 0) {
+        if (num('updatedReplicas') < desired - partition)
+          return {
+            status: 'InProgress',
+            message: `${num('updatedReplicas')}/${desired - partition} replicas above the partition updated`,
+          };
+        return { status: 'Current', message: `${desired} replicas ready, partitioned roll-out complete` };
+      }
+      if (num('currentReplicas') < desired || status.currentRevision !== status.updateRevision)
         return { status: 'InProgress', message: 'rolling update in progress' };
       return { status: 'Current', message: `${desired} replicas ready` };
     }

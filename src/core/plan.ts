@@ -81,11 +81,6 @@ export async function planEnvironment(
   const requestsBefore = context.kube.requestCount;
   const { kube } = context;
   const renderedCrds = crdScopes(manifests.map((m) => m.object));
-  const renderedNamespaces = new Set(
-    manifests
-      .filter((m) => m.object.kind === 'Namespace' && m.object.apiVersion === 'v1')
-      .map((m) => m.object.metadata.name ?? ''),
-  );
 
   // Resolve every kind once; a kind the cluster lacks may come from a CRD in this same change.
   const kinds = new Map<string, ResourceInfo | undefined>();
@@ -109,20 +104,21 @@ export async function planEnvironment(
     kinds,
     context.concurrency,
   );
+  // Namespaces this change creates: objects in them cannot be dry-run until they exist.
+  const newNamespaces = new Set(
+    desired
+      .filter(
+        ({ object }) =>
+          object.kind === 'Namespace' && object.apiVersion === 'v1' && !live.has(objectKey(refOf(object))),
+      )
+      .map(({ object }) => object.metadata.name ?? ''),
+  );
+  const shared: PlanShared = { kinds, renderedCrds, newNamespaces, env, kube };
   const progress = progressReporter(desired.length, 5_000, (done, total) =>
     context.logger.info(`${env.name}: planned ${done}/${total} objects`),
   );
   const objects = await mapLimit(desired, context.concurrency, async ({ manifest, object }) => {
-    const row = await planObject(
-      object,
-      manifest,
-      live.get(objectKey(refOf(object))),
-      kinds,
-      renderedCrds,
-      renderedNamespaces,
-      env,
-      kube,
-    );
+    const row = await planObject(object, manifest, live.get(objectKey(refOf(object))), shared);
     progress.tick();
     return row;
   });
@@ -169,35 +165,42 @@ async function fetchLive(
   }
   const live = new Map<string, KubeObject>();
   await mapLimit([...groups.values()], concurrency, async (group) => {
+    const one = async (object: KubeObject): Promise<KubeObject[]> => {
+      const found = await kube.get(refOf(object));
+      return found ? [found] : [];
+    };
     let found: KubeObject[];
     if (group.objects.length === 1) {
-      const only = group.objects[0] as KubeObject;
-      const one = await kube.get(refOf(only)).catch(swallowMissingNamespace);
-      found = one ? [one] : [];
+      found = await one(group.objects[0] as KubeObject);
     } else {
-      found = await kube
-        .list(group.resource, group.namespace ? { namespace: group.namespace } : {})
-        .catch(() => []);
+      try {
+        found = await kube.list(group.resource, group.namespace ? { namespace: group.namespace } : {});
+      } catch (error) {
+        // RBAC may allow get but not list: read the objects one by one instead. Anything else is
+        // a real failure; treating it as "nothing live" would turn every update into a create.
+        if (!(error instanceof UserError && error.kind === 'permission')) throw error;
+        found = (await mapLimit(group.objects, concurrency, one)).flat();
+      }
     }
     for (const object of found) live.set(objectKey(refOf(object)), object);
   });
   return live;
 }
 
-function swallowMissingNamespace(error: unknown): undefined {
-  if (error instanceof UserError) return undefined;
-  throw error;
+/** What every object's planning shares. */
+interface PlanShared {
+  readonly kinds: ReadonlyMap<string, ResourceInfo | undefined>;
+  readonly renderedCrds: ReadonlyMap<string, Scope>;
+  readonly newNamespaces: ReadonlySet<string>;
+  readonly env: EnvironmentConfig;
+  readonly kube: KubeApi;
 }
 
 async function planObject(
   object: KubeObject,
   manifest: Manifest,
   live: KubeObject | undefined,
-  kinds: ReadonlyMap<string, ResourceInfo | undefined>,
-  renderedCrds: ReadonlyMap<string, Scope>,
-  renderedNamespaces: ReadonlySet<string>,
-  env: EnvironmentConfig,
-  kube: KubeApi,
+  { kinds, renderedCrds, newNamespaces, env, kube }: PlanShared,
 ): Promise<PlannedObject> {
   const ref = refOf(object);
   const base = {
@@ -226,24 +229,15 @@ async function planObject(
       note: `the cluster does not know ${object.kind} in ${object.apiVersion}, and no CustomResourceDefinition for it is rendered: install the CRD first or fix apiVersion/kind`,
     };
   }
-  if (
-    resource.namespaced &&
-    object.metadata.namespace &&
-    renderedNamespaces.has(object.metadata.namespace) &&
-    !live
-  ) {
-    // The namespace may be new in this change: the dry-run would fail with "namespace not found".
-    const namespaceExists = await kube
-      .get({ apiVersion: 'v1', kind: 'Namespace', name: object.metadata.namespace })
-      .catch(() => undefined);
-    if (!namespaceExists)
-      return {
-        ...base,
-        action: 'create',
-        diff: sideDiff(undefined, object, ref),
-        note: 'validated after its namespace exists',
-        deferred: true,
-      };
+  if (resource.namespaced && object.metadata.namespace && newNamespaces.has(object.metadata.namespace)) {
+    // The dry-run would fail with "namespace not found" (kubernetes issue 114141).
+    return {
+      ...base,
+      action: 'create',
+      diff: sideDiff(undefined, object, ref),
+      note: 'validated after its namespace exists',
+      deferred: true,
+    };
   }
   try {
     const { object: result, created } = await kube.apply(object, { dryRun: true, force: env.forceConflicts });
@@ -253,7 +247,7 @@ async function planObject(
     const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(result));
     return { ...base, action: same ? 'unchanged' : 'update', diff: same ? '' : diff, note: undefined, taken };
   } catch (error) {
-    if (!(error instanceof UserError)) throw error;
+    if (!(error instanceof UserError) || error.kind === 'connection') throw error;
     return { ...base, action: 'error', diff: '', note: describeError(error) };
   }
 }

@@ -89,8 +89,11 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
         : typeof payload.number === 'number'
           ? payload.number
           : undefined,
+    // head.repo is null when the fork has been deleted: still a fork, still without secrets.
     fromFork:
-      pr !== undefined && typeof headRepo.full_name === 'string' && headRepo.full_name !== `${owner}/${repo}`,
+      pr !== undefined &&
+      (prHead.repo === null ||
+        (typeof headRepo.full_name === 'string' && headRepo.full_name !== `${owner}/${repo}`)),
     defaultBranch: typeof repository.default_branch === 'string' ? repository.default_branch : undefined,
     branch: ref.startsWith('refs/heads/')
       ? ref.slice('refs/heads/'.length)

@@ -6,12 +6,12 @@ import type { EnvironmentConfig } from '../core/config.ts';
 import { detectAll } from '../core/detect.ts';
 import { describeError, UserError } from '../core/errors.ts';
 import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../core/jobs.ts';
-import { describeRef } from '../core/objects.ts';
 import type { ReviewPlatform } from '../core/platform.ts';
 import type { KubeApi, Logger } from '../core/ports.ts';
-import { COMMENT_MARKER, composeComment, headline, type EnvironmentReport } from '../core/report/markdown.ts';
+import type { EnvironmentReport } from '../core/report/markdown.ts';
 import { escapeInline } from '../core/report/escape.ts';
 import { applySummary, planSummary } from '../core/report/summary.ts';
+import { applyFailure, driftBody, publishPlanReport, renderForApply } from '../core/ci.ts';
 import { SecretMasker } from '../core/secrets.ts';
 import type { Settings } from '../core/settings.ts';
 import { Workspace } from '../core/workspace.ts';
@@ -261,26 +261,14 @@ async function publishPlan(job: Job, report: EnvironmentReport, note: string | u
     }),
   );
   if (!platform) return;
-  const summaryUrl = `${context.runUrl}#summary`;
-  if (job.inputs.comment && context.pullRequest !== undefined) {
-    const existing = await platform.readComments(context.pullRequest, COMMENT_MARKER);
-    const bodies = composeComment(existing, note ? { ...report, note } : report, {
-      limit: platform.commentLimit,
-      fullDiffUrl: summaryUrl,
-      commit: context.head,
-    }).map((b) => masker.mask(b));
-    const { urls } = await platform.upsertComments(context.pullRequest, COMMENT_MARKER, bodies);
-    job.logger.info(`plan comment: ${urls.join(', ')}`);
-  }
-  const annotations = annotationsOf(report);
-  const title = report.plan ? headline(report.plan.summary) : (report.failure ?? note ?? 'validated');
-  await platform.reportCheck({
-    name: `slipway / ${report.environment}`,
-    headSha: context.head,
-    conclusion: reportFailed(report) ? 'failure' : 'success',
-    title: title.slice(0, 200),
-    summary: masker.mask(planSummary(report, 60_000)).slice(0, 65_000),
-    annotations,
+  await publishPlanReport(platform, report, {
+    changeRequest: job.inputs.comment ? context.pullRequest : undefined,
+    head: context.head,
+    fullDiffUrl: `${context.runUrl}#summary`,
+    note,
+    masker,
+    logger: job.logger,
+    checkSummaryBudget: 65_000,
   });
 }
 
@@ -300,20 +288,7 @@ async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promis
   let result: ApplyResult | undefined;
   let failure: string | undefined;
   try {
-    const rendered = await logger.group(`${env.name}: render and validate`, () =>
-      job.workspace.renderAndValidate(env),
-    );
-    const errors = rendered.findings.filter((f) => f.severity === 'error');
-    for (const finding of rendered.findings)
-      (finding.severity === 'error' ? logger.error.bind(logger) : logger.warn.bind(logger))(
-        finding.message,
-        finding.location,
-      );
-    if (errors.length > 0)
-      throw new UserError(
-        'apply',
-        `${errors.length} errors in the manifests of ${env.name}; nothing was applied or pruned`,
-      );
+    const rendered = await renderForApply(job.workspace, env, logger);
     const cluster = await connectKube(job);
     try {
       result = await applyEnvironment(env, rendered.manifests, {
@@ -343,12 +318,7 @@ async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promis
       'has-changes',
       String(result.plan.summary.create + result.plan.summary.update + result.plan.summary.delete > 0),
     );
-    if (!result.ok)
-      failure = `${result.outcomes
-        .filter((o) => o.error || (o.health && o.health.status !== 'Current'))
-        .map((o) => describeRef(o.ref))
-        .slice(0, 5)
-        .join(', ')} failed`;
+    failure = applyFailure(result);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     failure = describeError(error);
@@ -400,22 +370,4 @@ async function drift(job: Job, envs: EnvironmentConfig[]): Promise<void> {
   }
   core.setOutput('drifted', JSON.stringify(drifted));
   core.setOutput('has-changes', String(drifted.length > 0));
-}
-
-function driftBody(report: EnvironmentReport, runUrl: string): string {
-  const lines = [
-    `Slipway found that the live cluster of **${escapeInline(report.environment)}** no longer matches Git.`,
-    '',
-    '| Object | Drift | Changed by |',
-    '|---|---|---|',
-  ];
-  for (const row of report.plan?.objects ?? []) {
-    if (row.action === 'unchanged' || row.action === 'orphan') continue;
-    const managers = [...new Set(row.taken.map((t) => t.manager))].join(', ') || '—';
-    lines.push(
-      `| ${escapeInline(describeRef(row.ref))} | ${row.action === 'create' ? 'missing from the cluster' : row.action === 'delete' ? 'removed from Git, still in the cluster' : row.action} | ${escapeInline(managers)} |`,
-    );
-  }
-  lines.push('', `Run: ${runUrl}. This issue closes by itself when the environment is back in sync.`);
-  return lines.join('\n');
 }

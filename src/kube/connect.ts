@@ -1,4 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type https from 'node:https';
 import { UserError } from '../core/errors.ts';
 import { KubeClient } from './client.ts';
@@ -28,6 +31,21 @@ export interface Connected {
  */
 export async function connect(options: ConnectOptions): Promise<Connected> {
   const config = new KubeConfig();
+  // client-node would fall back to http://localhost:8080 and fail with a confusing TLS message.
+  const home = path.join(os.homedir(), '.kube', 'config');
+  if (
+    !options.kubeconfig &&
+    !process.env.KUBECONFIG &&
+    !process.env.KUBERNETES_SERVICE_HOST &&
+    !existsSync(home)
+  )
+    throw new UserError(
+      'cluster',
+      `no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set and ${home} does not exist`,
+      {
+        hint: 'pass --kubeconfig FILE or set KUBECONFIG (in GitLab CI: a file-type CI/CD variable KUBECONFIG per environment); `slipway render` and `slipway validate` need no cluster',
+      },
+    );
   try {
     if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
     else config.loadFromDefault();
@@ -65,7 +83,18 @@ export async function connect(options: ConnectOptions): Promise<Connected> {
     );
   }
   const base: https.RequestOptions = {};
-  await config.applyToHTTPSOptions(base);
+  try {
+    await config.applyToHTTPSOptions(base);
+  } catch (error) {
+    // client-node's own refusals (an http:// server without skip-TLS, a failing exec plugin).
+    throw new UserError(
+      'cluster',
+      `cannot use the kubeconfig's cluster ${cluster.server}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: 'check the cluster and user entries of the kubeconfig (server URL, certificates, exec plugin)',
+      },
+    );
+  }
   const agentOptions: https.AgentOptions = {};
   if (base.ca) agentOptions.ca = base.ca;
   if (base.cert) agentOptions.cert = base.cert;

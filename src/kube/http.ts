@@ -45,6 +45,12 @@ export class HttpPool {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   requests = 0;
+  /**
+   * Set once a request has retried a connection failure for the whole deadline: the server is
+   * gone, and every later request fails at once instead of waiting out its own deadline (a
+   * thousand objects would otherwise take minutes to report one dead server).
+   */
+  private unreachable: Error | undefined;
   retries = 0;
 
   constructor(connection: Connection, concurrency: number, retry: RetryPolicy) {
@@ -66,6 +72,7 @@ export class HttpPool {
     contentType = 'application/json',
     accept = 'application/json',
   ): Promise<HttpResponse> {
+    if (this.unreachable) throw this.unreachable;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       let response: HttpResponse | undefined;
@@ -92,7 +99,8 @@ export class HttpPool {
           : backoff / 2 + Math.random() * (backoff / 2);
       if (elapsed + delay > this.retry.deadlineMs) {
         if (response) return response;
-        throw connectionError(this.connection.server, failure, elapsed);
+        this.unreachable = connectionError(this.connection.server, failure, elapsed);
+        throw this.unreachable;
       }
       this.retries++;
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -174,7 +182,7 @@ function connectionError(server: string, error: unknown, elapsedMs?: number): Us
   const detail = error instanceof Error ? error.message : String(error);
   const waited = elapsedMs === undefined ? '' : ` (retried for ${(elapsedMs / 1000).toFixed(1)} s)`;
   return new UserError(
-    'cluster',
+    'connection',
     `cannot reach the Kubernetes API server at ${server}${waited}: ${typeof code === 'string' ? code : detail}`,
     {
       hint: 'check that the cluster is up and the kubeconfig points at it; in CI, check the runner can reach the API server',

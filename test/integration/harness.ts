@@ -62,13 +62,25 @@ export interface CliRun {
 }
 
 /** Runs the CLI in this process against the cluster, as a user would from the repository root. */
-export async function slipway(cluster: Cluster, repo: TestRepo, args: string[], extraEnv: Record<string, string> = {}, kubeconfig = cluster.adminKubeconfig): Promise<CliRun> {
+export async function slipway(
+  cluster: Cluster,
+  repo: TestRepo,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  kubeconfig = cluster.adminKubeconfig,
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli([...args, '--kubeconfig', kubeconfig], {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
-    env: { ...process.env, ...cluster.env, SLIPWAY_RETRY_SECONDS: '5', SLIPWAY_LOCK_WAIT_SECONDS: '5', ...extraEnv },
+    env: {
+      ...process.env,
+      ...cluster.env,
+      SLIPWAY_RETRY_SECONDS: '5',
+      SLIPWAY_LOCK_WAIT_SECONDS: '5',
+      ...extraEnv,
+    },
     cwd: repo.dir,
     isTty: false,
   });
@@ -77,7 +89,11 @@ export async function slipway(cluster: Cluster, repo: TestRepo, args: string[], 
 
 /** Runs the cluster's kubectl with the admin kubeconfig. */
 export function kubectl(cluster: Cluster, args: string[], input?: string): string {
-  return execFileSync(cluster.kubectl, ['--kubeconfig', cluster.adminKubeconfig, ...args], { encoding: 'utf8', input, env: { ...process.env, ...cluster.env } });
+  return execFileSync(cluster.kubectl, ['--kubeconfig', cluster.adminKubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, ...cluster.env },
+  });
 }
 
 let counter = 0;

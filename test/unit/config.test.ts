@@ -114,6 +114,7 @@ describe('slipway.yaml', () => {
         targetNamespace: undefined,
         valuesFiles: ['clusters/prod/values.yaml'],
         values: { replicas: 3 },
+        insecure: false,
       },
       {
         releaseName: 'cache',
@@ -124,6 +125,7 @@ describe('slipway.yaml', () => {
         targetNamespace: 'cache',
         valuesFiles: [],
         values: {},
+        insecure: false,
       },
     ]);
 

@@ -123,11 +123,11 @@ describe('action.yml', () => {
   test('every input and output is described, and documented in the README', () => {
     for (const [name, input] of Object.entries(action.inputs)) {
       assert.ok(input.description.length > 10, `input ${name} has a description`);
-      assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `README documents input ${name}`);
+      assert.match(readme, new RegExp(`\\|\\s*\`${name}\`\\s*\\|`), `README documents input ${name}`);
     }
     for (const [name, output] of Object.entries(action.outputs)) {
       assert.ok(output.description.length > 10, `output ${name} has a description`);
-      assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `README documents output ${name}`);
+      assert.match(readme, new RegExp(`\\|\\s*\`${name}\`\\s*\\|`), `README documents output ${name}`);
     }
   });
 

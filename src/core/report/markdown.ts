@@ -54,7 +54,8 @@ export function renderSection(report: EnvironmentReport, budget: number, options
     if (section.length <= budget) return section;
   }
   return (
-    section.slice(0, Math.max(0, budget - 200)) + `\n\n_(truncated)_\n${SECTION_END(report.environment)}`
+    section.slice(0, Math.max(0, budget - 200)) +
+    `\n\n_(truncated)_\n\n</details>\n${SECTION_END(report.environment)}`
   );
 }
 

@@ -38,7 +38,7 @@ export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET):
         break;
       }
       out.push(block);
-      used += block.length;
+      used += block.length + 1; // and the newline that joins it
     }
   }
   return out.join('\n');

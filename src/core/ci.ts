@@ -1,0 +1,123 @@
+/**
+ * Steps both CI adapters (GitHub Actions, GitLab CI) take the same way, so the two stay thin and
+ * cannot drift apart: publishing a plan to a review platform, rendering before an apply, naming
+ * what an apply failed on, and the body of a drift issue. Nothing here knows which platform it
+ * talks to; everything platform-specific arrives as a ReviewPlatform or an option.
+ */
+import type { ApplyResult } from './apply.ts';
+import type { EnvironmentConfig } from './config.ts';
+import { UserError } from './errors.ts';
+import { annotationsOf, reportFailed } from './jobs.ts';
+import { describeRef } from './objects.ts';
+import type { ReviewPlatform } from './platform.ts';
+import type { Logger } from './ports.ts';
+import { escapeInline } from './report/escape.ts';
+import { COMMENT_MARKER, composeComment, headline, type EnvironmentReport } from './report/markdown.ts';
+import { planSummary } from './report/summary.ts';
+import type { SecretMasker } from './secrets.ts';
+import { hasErrors, type Workspace } from './workspace.ts';
+
+export interface PublishOptions {
+  /** Pull/merge request to keep the sticky comment on; undefined posts no comment. */
+  readonly changeRequest: number | undefined;
+  /** The commit the plan is for (shown in the comment, and the check/status's commit). */
+  readonly head: string;
+  /** Where the full plan is (job summary, artifact), linked when the comment had to shorten it. */
+  readonly fullDiffUrl: string | undefined;
+  /** Said above the environment's details (e.g. "validated offline"). */
+  readonly note: string | undefined;
+  readonly masker: SecretMasker;
+  readonly logger: Logger;
+  /** Characters of the plan summary a check may carry (GitHub: 65,535). */
+  readonly checkSummaryBudget: number;
+}
+
+/**
+ * The sticky comment (this environment's section replaced, the others kept, within the
+ * platform's `commentLimit`) and the check or commit status with its annotations. Every text is
+ * masked before it leaves.
+ */
+export async function publishPlanReport(
+  platform: ReviewPlatform,
+  report: EnvironmentReport,
+  options: PublishOptions,
+): Promise<void> {
+  const { masker } = options;
+  if (options.changeRequest !== undefined) {
+    const existing = await platform.readComments(options.changeRequest, COMMENT_MARKER);
+    const bodies = composeComment(existing, options.note ? { ...report, note: options.note } : report, {
+      limit: platform.commentLimit,
+      fullDiffUrl: options.fullDiffUrl,
+      commit: options.head,
+    }).map((b) => masker.mask(b));
+    const { urls } = await platform.upsertComments(options.changeRequest, COMMENT_MARKER, bodies);
+    options.logger.info(`plan comment: ${urls.join(', ')}`);
+  }
+  const title = report.plan ? headline(report.plan.summary) : (report.failure ?? options.note ?? 'validated');
+  await platform.reportCheck({
+    name: `slipway / ${report.environment}`,
+    headSha: options.head,
+    conclusion: reportFailed(report) ? 'failure' : 'success',
+    title: masker.mask(title).slice(0, 200),
+    summary: masker
+      .mask(planSummary(report, options.checkSummaryBudget - 5_000))
+      .slice(0, options.checkSummaryBudget),
+    annotations: annotationsOf(report).map((a) => ({ ...a, message: masker.mask(a.message) })),
+  });
+}
+
+/**
+ * Renders and validates an environment before an apply, logging every finding on its file and
+ * line; any error stops the apply before anything is written or pruned.
+ */
+export async function renderForApply(
+  workspace: Workspace,
+  env: EnvironmentConfig,
+  logger: Logger,
+): Promise<Awaited<ReturnType<Workspace['renderAndValidate']>>> {
+  const rendered = await logger.group(`${env.name}: render and validate`, () =>
+    workspace.renderAndValidate(env),
+  );
+  for (const finding of rendered.findings)
+    (finding.severity === 'error' ? logger.error.bind(logger) : logger.warn.bind(logger))(
+      finding.message,
+      finding.location,
+    );
+  if (hasErrors(rendered.findings)) {
+    const errors = rendered.findings.filter((f) => f.severity === 'error').length;
+    throw new UserError(
+      'apply',
+      `${errors} errors in the manifests of ${env.name}; nothing was applied or pruned`,
+    );
+  }
+  return rendered;
+}
+
+/** What an apply failed on (up to five objects), or undefined when it succeeded. */
+export function applyFailure(result: ApplyResult): string | undefined {
+  if (result.ok) return undefined;
+  return `${result.outcomes
+    .filter((o) => o.error || (o.health && o.health.status !== 'Current'))
+    .map((o) => describeRef(o.ref))
+    .slice(0, 5)
+    .join(', ')} failed`;
+}
+
+/** The body of a drift issue: what differs from Git and which field managers changed it. */
+export function driftBody(report: EnvironmentReport, runUrl: string): string {
+  const lines = [
+    `Slipway found that the live cluster of **${escapeInline(report.environment)}** no longer matches Git.`,
+    '',
+    '| Object | Drift | Changed by |',
+    '|---|---|---|',
+  ];
+  for (const row of report.plan?.objects ?? []) {
+    if (row.action === 'unchanged' || row.action === 'orphan') continue;
+    const managers = [...new Set(row.taken.map((t) => t.manager))].join(', ') || '—';
+    lines.push(
+      `| ${escapeInline(describeRef(row.ref))} | ${row.action === 'create' ? 'missing from the cluster' : row.action === 'delete' ? 'removed from Git, still in the cluster' : row.action} | ${escapeInline(managers)} |`,
+    );
+  }
+  lines.push('', `Run: ${runUrl}. This issue closes by itself when the environment is back in sync.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,236 @@
+// The inventory Slipway keeps in the cluster (a kubectl ApplySet parent) and the order objects
+// are applied and deleted in.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { UserError } from '../../src/core/errors.ts';
+import {
+  APPLYSET_ID_LABEL,
+  APPLYSET_KINDS,
+  APPLYSET_NAMESPACES,
+  APPLYSET_TOOLING,
+  applySetId,
+  decodeInventory,
+  encodeInventory,
+  INVENTORY_NAMESPACE,
+  inventoryName,
+  type Inventory,
+} from '../../src/core/inventory.ts';
+import { objectKey, type KubeObject } from '../../src/core/objects.ts';
+import { byStage, stageOf, type Stage } from '../../src/core/order.ts';
+
+/**
+ * kubectl's ApplySet id (staging/src/k8s.io/kubectl/pkg/cmd/apply/applyset.go), written out from
+ * the KEP independently of the product code: sha256 over `<name>.<namespace>.<Kind>.<group>`,
+ * base64 with the URL alphabet and no padding, between `applyset-` and `-v1`.
+ */
+function kubectlApplySetId(name: string, namespace: string, kind: string, group: string): string {
+  const digest = createHash('sha256').update([name, namespace, kind, group].join('.')).digest('base64');
+  const rawUrl = digest.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `applyset-${rawUrl}-v1`;
+}
+
+const entries = [
+  { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web-config' },
+  { apiVersion: 'v1', kind: 'Namespace', name: 'shop' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'edge', name: 'web' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'data', name: 'db' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'reader' },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespace: INVENTORY_NAMESPACE, name: 'settings' },
+];
+
+function inventory(overrides: Partial<Inventory> = {}): Inventory {
+  return {
+    environment: 'prod',
+    entries,
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    appliedAt: '2024-06-01T12:00:00.000Z',
+    resourceVersion: undefined,
+    ...overrides,
+  };
+}
+
+describe('applySetId', () => {
+  test("matches kubectl's formula for the environment's ConfigMap parent", () => {
+    for (const environment of ['prod', 'staging', 'eu-west-1', 'a']) {
+      assert.equal(
+        applySetId(environment),
+        kubectlApplySetId(`slipway-${environment}`, 'slipway-system', 'ConfigMap', ''),
+      );
+    }
+  });
+
+  test('is a valid label value and differs per environment', () => {
+    const id = applySetId('prod');
+    assert.match(id, /^applyset-[A-Za-z0-9_-]{43}-v1$/);
+    assert.ok(id.length <= 63, 'label values are at most 63 characters');
+    assert.notEqual(applySetId('prod'), applySetId('staging'));
+  });
+});
+
+describe('encodeInventory', () => {
+  const parent = encodeInventory(inventory());
+
+  test('is the ApplySet parent ConfigMap kubectl would recognise', () => {
+    assert.equal(parent.apiVersion, 'v1');
+    assert.equal(parent.kind, 'ConfigMap');
+    assert.equal(parent.metadata.name, inventoryName('prod'));
+    assert.equal(parent.metadata.name, 'slipway-prod');
+    assert.equal(parent.metadata.namespace, 'slipway-system');
+    assert.equal(parent.metadata.labels?.[APPLYSET_ID_LABEL], applySetId('prod'));
+    assert.equal(parent.metadata.annotations?.[APPLYSET_TOOLING], 'slipway/v1');
+  });
+
+  test('contains-group-kinds: Kind or Kind.group, once each, sorted', () => {
+    assert.equal(
+      parent.metadata.annotations?.[APPLYSET_KINDS],
+      'ClusterRole.rbac.authorization.k8s.io,ConfigMap,Deployment.apps,Ingress.networking.k8s.io,Namespace,StatefulSet.apps',
+    );
+    const small = encodeInventory(
+      inventory({
+        entries: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'a', name: 'x' },
+          { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'y' },
+          { apiVersion: 'apps/v1beta2', kind: 'Deployment', namespace: 'b', name: 'z' },
+        ],
+      }),
+    );
+    assert.equal(small.metadata.annotations?.[APPLYSET_KINDS], 'ConfigMap,Deployment.apps');
+  });
+
+  test("additional-namespaces: every member namespace but the parent's own, sorted", () => {
+    assert.equal(parent.metadata.annotations?.[APPLYSET_NAMESPACES], 'data,edge,shop');
+  });
+
+  test('an empty inventory has empty annotations, not missing ones', () => {
+    const annotations = encodeInventory(inventory({ entries: [] })).metadata.annotations ?? {};
+    assert.equal(annotations[APPLYSET_KINDS], '');
+    assert.equal(annotations[APPLYSET_NAMESPACES], '');
+  });
+
+  test('the resourceVersion read is sent back, for optimistic concurrency', () => {
+    assert.equal(encodeInventory(inventory({ resourceVersion: '42' })).metadata.resourceVersion, '42');
+    assert.ok(!('resourceVersion' in parent.metadata));
+  });
+
+  test('the same inventory in any order encodes identically', () => {
+    const reversed = encodeInventory(inventory({ entries: [...entries].reverse() }));
+    assert.deepEqual(reversed, parent);
+  });
+});
+
+describe('decodeInventory', () => {
+  test('round-trips what encodeInventory wrote, entries sorted by identity', () => {
+    const stored = encodeInventory(inventory());
+    stored.metadata.resourceVersion = '77';
+    const decoded = decodeInventory('prod', stored);
+    assert.equal(decoded.environment, 'prod');
+    assert.equal(decoded.commit, inventory().commit);
+    assert.equal(decoded.appliedAt, inventory().appliedAt);
+    assert.equal(decoded.resourceVersion, '77');
+    const sorted = [...entries].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+    assert.deepEqual(decoded.entries, sorted);
+    // Encoding again gives the same object: nothing is lost or reordered by a round trip.
+    assert.deepEqual(
+      encodeInventory({ ...decoded, resourceVersion: undefined }),
+      encodeInventory(inventory()),
+    );
+  });
+
+  test('an inventory applied without a commit reads back as no commit', () => {
+    const decoded = decodeInventory('prod', encodeInventory(inventory({ commit: undefined })));
+    assert.equal(decoded.commit, undefined);
+  });
+
+  test('a ConfigMap without data is an empty inventory', () => {
+    const bare: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slipway-prod' } };
+    const decoded = decodeInventory('prod', bare);
+    assert.deepEqual(decoded.entries, []);
+    assert.equal(decoded.commit, undefined);
+  });
+
+  test('a parent made by another tool is refused with a UserError naming that tool', () => {
+    const theirs = encodeInventory(inventory());
+    theirs.metadata.annotations = { ...theirs.metadata.annotations, [APPLYSET_TOOLING]: 'kubectl/v1.29' };
+    assert.throws(
+      () => decodeInventory('prod', theirs),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.kind === 'prune' &&
+        error.message.includes('"kubectl/v1.29"') &&
+        error.message.includes('slipway-system/slipway-prod'),
+    );
+  });
+
+  test('another Slipway version is accepted, and so is a parent without a tooling annotation', () => {
+    const newer = encodeInventory(inventory());
+    newer.metadata.annotations = { ...newer.metadata.annotations, [APPLYSET_TOOLING]: 'slipway/v2' };
+    assert.equal(decodeInventory('prod', newer).entries.length, entries.length);
+    const unmarked = encodeInventory(inventory());
+    delete unmarked.metadata.annotations;
+    assert.equal(decodeInventory('prod', unmarked).entries.length, entries.length);
+  });
+});
+
+describe('apply order (order.ts)', () => {
+  const cases: [string, string, boolean, Stage][] = [
+    ['apiextensions.k8s.io/v1', 'CustomResourceDefinition', false, 0],
+    ['apiextensions.k8s.io/v1beta1', 'CustomResourceDefinition', false, 0],
+    ['v1', 'Namespace', false, 1],
+    ['rbac.authorization.k8s.io/v1', 'ClusterRole', false, 2],
+    ['storage.k8s.io/v1', 'StorageClass', false, 2],
+    ['example.com/v1', 'ClusterWidget', false, 2],
+    ['apps/v1', 'Deployment', true, 3],
+    ['v1', 'ConfigMap', true, 3],
+    ['example.com/v1', 'Widget', true, 3],
+    ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', false, 4],
+    ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', false, 4],
+    ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', false, 4],
+    ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding', false, 4],
+    // Look-alikes from other groups get no special place.
+    ['example.com/v1', 'CustomResourceDefinition', false, 2],
+    ['example.com/v1', 'Namespace', true, 3],
+    ['example.com/v1', 'ValidatingWebhookConfiguration', false, 2],
+  ];
+  for (const [apiVersion, kind, namespaced, stage] of cases) {
+    test(`${kind} (${apiVersion}) is stage ${stage}`, () => {
+      assert.equal(stageOf({ apiVersion, kind }, namespaced), stage);
+    });
+  }
+
+  const objects = [
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      namespaced: false,
+    },
+    { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+    { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
+    { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', namespaced: false },
+    { apiVersion: 'v1', kind: 'Service', namespaced: true },
+  ];
+  const kinds = (stages: (typeof objects)[]): string[][] => stages.map((stage) => stage.map((o) => o.kind));
+
+  test('apply: CRDs, Namespaces, cluster-scoped, namespaced, webhooks; input order kept within a stage', () => {
+    assert.deepEqual(kinds(byStage(objects, (o) => stageOf(o, o.namespaced))), [
+      ['CustomResourceDefinition'],
+      ['Namespace'],
+      ['ClusterRole'],
+      ['Deployment', 'Service'],
+      ['ValidatingWebhookConfiguration'],
+    ]);
+  });
+
+  test('deletion runs the stages backwards: webhooks first, CRDs last', () => {
+    assert.deepEqual(kinds(byStage(objects, (o) => stageOf(o, o.namespaced), true)), [
+      ['ValidatingWebhookConfiguration'],
+      ['Deployment', 'Service'],
+      ['ClusterRole'],
+      ['Namespace'],
+      ['CustomResourceDefinition'],
+    ]);
+  });
+});
