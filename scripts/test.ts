@@ -1,7 +1,8 @@
 // `npm test`: every check and every test, in the order that fails fastest. Nothing is skipped:
 // the control plane is built (or taken from the cache) first, so a missing Go toolchain fails here.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -28,12 +29,26 @@ try {
     'build',
   ]);
   const tests = [...files('test/unit'), ...files('test/integration'), ...files('test/e2e')];
-  step(`tests (${tests.length} files)`, process.execPath, [
-    '--test',
-    '--test-concurrency=2',
-    '--test-reporter=spec',
-    ...tests,
-  ]);
+  const tap = path.join(mkdtempSync(path.join(tmpdir(), 'slipway-test-')), 'results.tap');
+  try {
+    step(`tests (${tests.length} files)`, process.execPath, [
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...tests,
+    ]);
+  } finally {
+    // One plain closing line, whatever the reporter above printed last.
+    const totals = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+    const count = (name: string): number =>
+      Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(totals)?.[1] ?? 0);
+    console.log(
+      `\n${count('pass')} passed, ${count('fail')} failed, ${count('skipped') + count('todo')} skipped`,
+    );
+  }
 } catch {
   process.exitCode = 1;
 }

@@ -94,7 +94,7 @@ async function dispatch(
   const settings = settingsFrom(command.common, io);
   const runner = new ProcessRunner(io.env);
   if (command.name === 'init') return runInit(settings.repo, command.force, io.stdout);
-  const workspace = new Workspace(settings, runner, logger);
+  const workspace = new Workspace(settings, runner, logger, (value) => masker.add(value));
   const git = new GitCli(runner, settings.repo);
   switch (command.name) {
     case 'ci':

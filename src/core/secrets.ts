@@ -4,18 +4,29 @@
  */
 export class SecretMasker {
   private readonly values = new Set<string>();
+  /** One alternation of every value, longest first; rebuilt only after `add`. */
+  private pattern: RegExp | undefined;
 
   add(value: string | undefined): void {
     if (!value || value.length < 4) return; // too short to mask without destroying ordinary text
-    for (const form of [value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value)])
-      this.values.add(form);
+    for (const form of [value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value)]) {
+      if (!this.values.has(form)) {
+        this.values.add(form);
+        this.pattern = undefined;
+      }
+    }
   }
 
   mask(text: string): string {
-    let out = text;
-    for (const value of [...this.values].sort((a, b) => b.length - a.length))
-      out = out.split(value).join('***');
-    return out;
+    if (this.values.size === 0) return text;
+    this.pattern ??= new RegExp(
+      [...this.values]
+        .sort((a, b) => b.length - a.length)
+        .map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('|'),
+      'g',
+    );
+    return text.replace(this.pattern, '***');
   }
 
   get all(): string[] {

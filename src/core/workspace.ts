@@ -6,6 +6,10 @@ import type { CommandRunner, Logger } from './ports.ts';
 import { renderEnvironment, type RenderResult } from './render/render.ts';
 import type { Settings } from './settings.ts';
 import { validateManifests } from './validate.ts';
+import { isSecret, secretEntries } from './normalize.ts';
+
+/** Rendered Secret values at least this long are masked in every output as well. */
+export const MIN_MASKED_LENGTH = 8;
 
 /** The repository as Slipway sees it: confined paths, the config, and rendering. */
 export class Workspace {
@@ -14,11 +18,22 @@ export class Workspace {
   private readonly settings: Settings;
   private readonly runner: CommandRunner;
   private readonly logger: Logger;
+  private readonly secretSink: (value: string) => void;
 
-  constructor(settings: Settings, runner: CommandRunner, logger: Logger) {
+  /**
+   * `secretSink` receives every Secret value the render produces (decoded and base64), so the
+   * adapter can mask it everywhere: even a server error message that echoes a value stays masked.
+   */
+  constructor(
+    settings: Settings,
+    runner: CommandRunner,
+    logger: Logger,
+    secretSink: (value: string) => void = () => undefined,
+  ) {
     this.settings = settings;
     this.runner = runner;
     this.logger = logger;
+    this.secretSink = secretSink;
     this.repo = new RepoPaths(settings.repo);
     this.config = loadConfig(this.repo, settings.configFile);
   }
@@ -36,6 +51,18 @@ export class Workspace {
       tools: this.settings.tools,
       ...(kubeVersion ? { kubeVersion } : {}),
     });
+    for (const manifest of rendered.manifests) {
+      if (!isSecret(manifest.object)) continue;
+      for (const encoded of secretEntries(manifest.object).values()) {
+        // Short values ("shop", "admin") would mask ordinary words everywhere; values are never
+        // printed by design, so this is a second line of defence for real secrets only.
+        const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+        if (decoded.length >= MIN_MASKED_LENGTH) {
+          this.secretSink(encoded);
+          this.secretSink(decoded);
+        }
+      }
+    }
     const findings: Finding[] = [...rendered.findings, ...validateManifests(rendered.manifests)];
     if (rendered.manifests.length === 0 && findings.length === 0) {
       findings.push({

@@ -68,7 +68,11 @@ async function main(): Promise<void> {
       tools: { kustomize: 'kustomize', kubectl: 'kubectl', helm: 'helm' },
     };
     const runner = new ProcessRunner(process.env);
-    const workspace = new Workspace(settings, runner, logger);
+    const workspace = new Workspace(settings, runner, logger, (value) => {
+      masker.add(value);
+      // Also tell the runner, so its own log masking covers anything printed outside Slipway's masker.
+      core.setSecret(value);
+    });
     const platform =
       inputs.token && !context.fromFork
         ? new GitHubPlatform({
