@@ -94,7 +94,9 @@ export function loadConfig(repo: RepoPaths, configFile?: string): SlipwayConfig 
   const relative = configFile ?? DEFAULT_CONFIG_FILE;
   const absolute = repo.resolve(relative, 'config file');
   if (!repo.exists(absolute)) {
-    if (configFile !== undefined) {
+    // Naming the default file explicitly (the action's default input does) still allows the
+    // clusters/ convention; any other missing file is a mistake worth stopping for.
+    if (configFile !== undefined && configFile !== DEFAULT_CONFIG_FILE) {
       throw new UserError('config', `config file "${relative}" does not exist`, {
         hint: 'create it or drop --config to use slipway.yaml',
       });

@@ -135,6 +135,15 @@ const onInterrupt = interruptHandler(
   (signal) => core.warning(`interrupted (${signal}): releasing the environment lock`),
 );
 
+/** Appends to the job summary; runners without one (old GHES, local runs) just skip it. */
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.debug('no GITHUB_STEP_SUMMARY: the job summary is skipped');
+    return;
+  }
+  await core.summary.addRaw(markdown).write();
+}
+
 function writeKubeconfig(tempDir: string, content: string): string {
   const dir = path.join(tempDir, `slipway-${process.pid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -176,11 +185,9 @@ async function detect(job: Job): Promise<void> {
   core.setOutput('environments', JSON.stringify(detection.environments));
   core.setOutput('matrix', JSON.stringify({ environment: detection.environments }));
   core.setOutput('detection', JSON.stringify(detection));
-  await core.summary
-    .addRaw(
-      `## Slipway: affected environments\n\n${detection.environments.map((e) => `- **${escapeInline(e)}**: ${(detection.reasons[e] ?? []).map((f) => `\`${escapeInline(f)}\``).join(', ')}`).join('\n') || 'None.'}\n`,
-    )
-    .write();
+  await writeSummary(
+    `## Slipway: affected environments\n\n${detection.environments.map((e) => `- **${escapeInline(e)}**: ${(detection.reasons[e] ?? []).map((f) => `\`${escapeInline(f)}\``).join(', ')}`).join('\n') || 'None.'}\n`,
+  );
 }
 
 async function connectKube(job: Job): Promise<{ kube: KubeApi; server: string; close(): void }> {
@@ -251,7 +258,7 @@ async function publishPlan(job: Job, report: EnvironmentReport, note: string | u
     else job.logger.warn(annotation.message, annotation.location);
   }
   const summary = masker.mask(planSummary(report));
-  await core.summary.addRaw(`${summary}\n`).write();
+  await writeSummary(`${summary}\n`);
   const diffFile = path.join(context.tempDir, `slipway-plan-${report.environment}.md`);
   writeFileSync(diffFile, summary);
   core.setOutput('diff-file', diffFile);
@@ -313,7 +320,7 @@ async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promis
     } finally {
       cluster.close();
     }
-    await core.summary.addRaw(`${masker.mask(applySummary(result))}\n`).write();
+    await writeSummary(`${masker.mask(applySummary(result))}\n`);
     core.setOutput(
       'summary',
       JSON.stringify({ environment: env.name, ok: result.ok, writes: result.writes, ...result.plan.summary }),
@@ -357,7 +364,7 @@ async function drift(job: Job, envs: EnvironmentConfig[]): Promise<void> {
   try {
     for (const env of envs) {
       const report = await planReport(job.workspace, env, cluster.kube, job.logger, job.settings.concurrency);
-      await core.summary.addRaw(`${job.masker.mask(planSummary(report))}\n`).write();
+      await writeSummary(`${job.masker.mask(planSummary(report))}\n`);
       const changes = reportHasChanges(report);
       if (changes) drifted.push(env.name);
       const marker = `<!-- slipway:drift:${env.name} -->`;
