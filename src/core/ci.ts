@@ -6,7 +6,7 @@
  */
 import type { ApplyResult } from './apply.ts';
 import type { EnvironmentConfig } from './config.ts';
-import { UserError } from './errors.ts';
+import { describeError, UserError } from './errors.ts';
 import { annotationsOf, reportFailed } from './jobs.ts';
 import { describeRef } from './objects.ts';
 import type { ReviewPlatform } from './platform.ts';
@@ -120,4 +120,67 @@ export function driftBody(report: EnvironmentReport, runUrl: string): string {
   }
   lines.push('', `Run: ${runUrl}. This issue closes by itself when the environment is back in sync.`);
   return lines.join('\n');
+}
+
+export interface RecordedDeployOptions {
+  readonly platform: ReviewPlatform | undefined;
+  readonly sha: string;
+  readonly ref: string;
+  readonly runUrl: string;
+  readonly dryRun: boolean;
+  readonly masker: SecretMasker;
+  /** Renders, connects and applies: the adapter's own wiring of applyEnvironment. */
+  readonly apply: () => Promise<ApplyResult>;
+  /** Sends the notifications (Slack, webhook) for a finished real apply. */
+  readonly notify: (result: ApplyResult) => Promise<void>;
+}
+
+/**
+ * An apply with its records around it, the same on every platform: a deployment marked
+ * in_progress, then success or failure; a commit status `slipway/<env>`; notifications. A user
+ * error ends as `failure` (already masked), never as a throw, so the records are always closed.
+ */
+export async function recordedDeploy(
+  env: EnvironmentConfig,
+  options: RecordedDeployOptions,
+): Promise<{ result: ApplyResult | undefined; failure: string | undefined }> {
+  const { platform, masker } = options;
+  const record = platform && !options.dryRun ? platform : undefined;
+  const deploymentId = record
+    ? await record.createDeployment({
+        environment: env.name,
+        sha: options.sha,
+        ref: options.ref,
+        description: `Slipway apply of ${options.sha.slice(0, 12)}`,
+      })
+    : undefined;
+  if (deploymentId) await record?.setDeploymentState(deploymentId, 'in_progress', 'applying', options.runUrl);
+  let result: ApplyResult | undefined;
+  let failure: string | undefined;
+  try {
+    result = await options.apply();
+    failure = applyFailure(result);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    failure = describeError(error);
+  }
+  failure = failure === undefined ? undefined : masker.mask(failure);
+  const state = failure ? 'failure' : 'success';
+  if (deploymentId)
+    await record?.setDeploymentState(
+      deploymentId,
+      state,
+      (failure ?? 'deployed').slice(0, 140),
+      options.runUrl,
+    );
+  if (record)
+    await record.setCommitStatus(
+      options.sha,
+      `slipway/${env.name}`,
+      state,
+      (failure ?? 'applied').slice(0, 140),
+      options.runUrl,
+    );
+  if (result && !options.dryRun) await options.notify(result);
+  return { result, failure };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { applyEnvironment, type ApplyResult } from '../core/apply.ts';
+import { applyEnvironment } from '../core/apply.ts';
 import type { EnvironmentConfig } from '../core/config.ts';
 import { detectAll } from '../core/detect.ts';
 import { describeError, UserError } from '../core/errors.ts';
@@ -11,7 +11,7 @@ import type { KubeApi, Logger } from '../core/ports.ts';
 import type { EnvironmentReport } from '../core/report/markdown.ts';
 import { escapeInline } from '../core/report/escape.ts';
 import { applySummary, planSummary } from '../core/report/summary.ts';
-import { applyFailure, driftBody, publishPlanReport, renderForApply } from '../core/ci.ts';
+import { driftBody, publishPlanReport, recordedDeploy, renderForApply } from '../core/ci.ts';
 import { SecretMasker } from '../core/secrets.ts';
 import type { Settings } from '../core/settings.ts';
 import { Workspace } from '../core/workspace.ts';
@@ -285,76 +285,52 @@ async function publishPlan(job: Job, report: EnvironmentReport, note: string | u
 
 async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promise<void> {
   const { context, platform, logger, masker, inputs } = job;
-  const deploymentId =
-    platform && !dryRun
-      ? await platform.createDeployment({
-          environment: env.name,
-          sha: context.sha,
-          ref: context.branch ?? context.ref,
-          description: `Slipway apply of ${context.sha.slice(0, 12)}`,
-        })
-      : undefined;
-  if (deploymentId)
-    await platform?.setDeploymentState(deploymentId, 'in_progress', 'applying', context.runUrl);
-  let result: ApplyResult | undefined;
-  let failure: string | undefined;
-  try {
-    const rendered = await renderForApply(job.workspace, env, logger);
-    const cluster = await connectKube(job);
-    try {
-      result = await applyEnvironment(env, rendered.manifests, {
-        kube: cluster.kube,
-        logger,
-        git: job.git,
-        concurrency: inputs.concurrency,
-        commit: context.sha,
-        dryRun,
-        prune: inputs.prune,
-        force: inputs.force,
-        waitSeconds: inputs.timeoutSeconds ?? env.timeoutSeconds,
-        lockHolder: `${context.owner}/${context.repo}/run-${context.runUrl.split('/').pop() ?? ''}`,
-        lockWaitSeconds: 300,
-        server: cluster.server,
-        onInterrupt,
-      });
-    } finally {
-      cluster.close();
-    }
+  const { result, failure } = await recordedDeploy(env, {
+    platform,
+    sha: context.sha,
+    ref: context.branch ?? context.ref,
+    runUrl: context.runUrl,
+    dryRun,
+    masker,
+    apply: async () => {
+      const rendered = await renderForApply(job.workspace, env, logger);
+      const cluster = await connectKube(job);
+      try {
+        return await applyEnvironment(env, rendered.manifests, {
+          kube: cluster.kube,
+          logger,
+          git: job.git,
+          concurrency: inputs.concurrency,
+          commit: context.sha,
+          dryRun,
+          prune: inputs.prune,
+          force: inputs.force,
+          waitSeconds: inputs.timeoutSeconds ?? env.timeoutSeconds,
+          lockHolder: `${context.owner}/${context.repo}/run-${context.runUrl.split('/').pop() ?? ''}`,
+          lockWaitSeconds: 300,
+          server: cluster.server,
+          onInterrupt,
+        });
+      } finally {
+        cluster.close();
+      }
+    },
+    notify: (applied) =>
+      notify(
+        { slackWebhook: inputs.slackWebhook, webhookUrl: inputs.webhookUrl },
+        notificationPayload(applied, context.sha, context.runUrl),
+        (m) => logger.warn(m),
+      ),
+  });
+  if (result) {
     await writeSummary(`${masker.mask(applySummary(result))}\n`);
+    const summary = result.plan.summary;
     core.setOutput(
       'summary',
-      JSON.stringify({ environment: env.name, ok: result.ok, writes: result.writes, ...result.plan.summary }),
+      JSON.stringify({ environment: env.name, ok: result.ok, writes: result.writes, ...summary }),
     );
-    core.setOutput(
-      'has-changes',
-      String(result.plan.summary.create + result.plan.summary.update + result.plan.summary.delete > 0),
-    );
-    failure = applyFailure(result);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    failure = describeError(error);
+    core.setOutput('has-changes', String(summary.create + summary.update + summary.delete > 0));
   }
-  if (deploymentId)
-    await platform?.setDeploymentState(
-      deploymentId,
-      failure ? 'failure' : 'success',
-      (failure ?? 'deployed').slice(0, 140),
-      context.runUrl,
-    );
-  if (platform && !dryRun)
-    await platform.setCommitStatus(
-      context.sha,
-      `slipway/${env.name}`,
-      failure ? 'failure' : 'success',
-      (failure ?? 'applied').slice(0, 140),
-      context.runUrl,
-    );
-  if (result && !dryRun)
-    await notify(
-      { slackWebhook: inputs.slackWebhook, webhookUrl: inputs.webhookUrl },
-      notificationPayload(result, context.sha, context.runUrl),
-      (m) => logger.warn(m),
-    );
   if (failure) throw new UserError('apply', `${env.name}: ${failure}`);
 }
 

@@ -11,8 +11,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyEnvironment, type ApplyResult } from '../core/apply.ts';
-import { applyFailure, driftBody, publishPlanReport, renderForApply } from '../core/ci.ts';
+import { applyEnvironment } from '../core/apply.ts';
+import { driftBody, publishPlanReport, recordedDeploy, renderForApply } from '../core/ci.ts';
 import type { EnvironmentConfig } from '../core/config.ts';
 import { detectAll } from '../core/detect.ts';
 import { assertNever, describeError, UserError } from '../core/errors.ts';
@@ -259,72 +259,50 @@ async function deployAll(job: Job, envs: EnvironmentConfig[], dryRun: boolean): 
 /** Applies one environment; returns whether it failed (every failure is logged and reported). */
 async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promise<boolean> {
   const { context, platform, logger, masker } = job;
-  const deploymentId =
-    platform && !dryRun
-      ? await platform.createDeployment({
-          environment: env.name,
-          sha: context.sha,
-          ref: context.branch ?? context.ref,
-          description: `Slipway apply of ${context.sha.slice(0, 12)}`,
-        })
-      : undefined;
-  if (deploymentId)
-    await platform?.setDeploymentState(deploymentId, 'in_progress', 'applying', context.runUrl);
-  let result: ApplyResult | undefined;
-  let failure: string | undefined;
-  try {
-    const rendered = await renderForApply(job.workspace, env, logger);
-    const cluster = await connectCluster(job);
-    try {
-      result = await applyEnvironment(env, rendered.manifests, {
-        kube: cluster.kube,
-        logger,
-        git: job.git,
-        concurrency: job.settings.concurrency,
-        commit: context.sha,
-        dryRun,
-        prune: true,
-        force: false,
-        waitSeconds: env.timeoutSeconds,
-        lockHolder: `gitlab/${context.projectId}/pipeline-${context.pipelineId ?? 0}`,
-        lockWaitSeconds: Number(job.env.SLIPWAY_LOCK_WAIT_SECONDS ?? 300),
-        server: cluster.server,
-      });
-    } finally {
-      cluster.close();
-    }
+  const { result, failure } = await recordedDeploy(env, {
+    platform,
+    sha: context.sha,
+    ref: context.branch ?? context.ref,
+    runUrl: context.runUrl,
+    dryRun,
+    masker,
+    apply: async () => {
+      const rendered = await renderForApply(job.workspace, env, logger);
+      const cluster = await connectCluster(job);
+      try {
+        return await applyEnvironment(env, rendered.manifests, {
+          kube: cluster.kube,
+          logger,
+          git: job.git,
+          concurrency: job.settings.concurrency,
+          commit: context.sha,
+          dryRun,
+          prune: true,
+          force: false,
+          waitSeconds: env.timeoutSeconds,
+          lockHolder: `gitlab/${context.projectId}/pipeline-${context.pipelineId ?? 0}`,
+          lockWaitSeconds: Number(job.env.SLIPWAY_LOCK_WAIT_SECONDS ?? 300),
+          server: cluster.server,
+        });
+      } finally {
+        cluster.close();
+      }
+    },
+    notify: (applied) =>
+      notify(
+        {
+          slackWebhook: job.env.SLIPWAY_SLACK_WEBHOOK || undefined,
+          webhookUrl: job.env.SLIPWAY_WEBHOOK_URL || undefined,
+        },
+        notificationPayload(applied, context.sha, context.runUrl),
+        (m) => logger.warn(m),
+      ),
+  });
+  if (result) {
     writeReport(job, `${env.name}-apply.md`, applySummary(result));
     job.stdout(masker.mask(`${applySummary(result)}\n`));
-    failure = applyFailure(result);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    failure = describeError(error);
   }
-  if (deploymentId)
-    await platform?.setDeploymentState(
-      deploymentId,
-      failure ? 'failure' : 'success',
-      masker.mask(failure ?? 'deployed').slice(0, 140),
-      context.runUrl,
-    );
-  if (platform && !dryRun)
-    await platform.setCommitStatus(
-      context.sha,
-      `slipway/${env.name}`,
-      failure ? 'failure' : 'success',
-      masker.mask(failure ?? 'applied'),
-      context.runUrl,
-    );
-  if (result && !dryRun)
-    await notify(
-      {
-        slackWebhook: job.env.SLIPWAY_SLACK_WEBHOOK || undefined,
-        webhookUrl: job.env.SLIPWAY_WEBHOOK_URL || undefined,
-      },
-      notificationPayload(result, context.sha, context.runUrl),
-      (m) => logger.warn(m),
-    );
-  if (failure) logger.error(masker.mask(`${env.name}: ${failure}`));
+  if (failure) logger.error(`${env.name}: ${failure}`);
   else logger.info(`${env.name}: ${dryRun ? 'planned (dry run)' : 'applied'}`);
   return failure !== undefined;
 }
