@@ -16,12 +16,12 @@
 // Plus peak RSS of Slipway, cold start of both entry points, and the size of dist/.
 // Everything is written to bench/results.json; the load average is recorded with every sample.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { OWNER_LABEL } from '../src/core/constants.ts';
 import { APPLYSET_PART_OF_LABEL, applySetId } from '../src/core/inventory.ts';
@@ -49,6 +49,7 @@ import {
   type RequestClass,
 } from './lib/measure.ts';
 
+const execFileAsync = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
@@ -290,14 +291,15 @@ class Bench {
 
     // kubectl caches discovery on disk: fill the cache (for both the direct and the proxied
     // server) so no kubectl run below pays for it, as on a laptop that used the cluster before.
+    // (Asynchronously: the tap and the proxy run in this process.)
     for (const kubeconfig of [this.cluster.adminKubeconfig, this.proxyKubeconfig])
-      execFileSync(
-        this.cluster.kubectl,
-        ['--kubeconfig', kubeconfig, '--cache-dir', this.cacheDir, 'api-resources'],
-        {
-          stdio: 'ignore',
-        },
-      );
+      await execFileAsync(this.cluster.kubectl, [
+        '--kubeconfig',
+        kubeconfig,
+        '--cache-dir',
+        this.cacheDir,
+        'api-resources',
+      ]);
     this.tap.reset();
     kubectlVersion = execFileSync(this.cluster.kubectl, ['version', '--client', '-o', 'json'], {
       encoding: 'utf8',

@@ -14,7 +14,6 @@ import { composeComment } from '../core/report/markdown.ts';
 import { planAsJson, planAsText } from '../core/report/text.ts';
 import { SecretMasker } from '../core/secrets.ts';
 import { DEFAULT_CONCURRENCY, type Settings } from '../core/settings.ts';
-import { dangerLint } from '../core/validate.ts';
 import { VERSION } from '../core/version.ts';
 import { hasErrors, withOfflineNamespaces, Workspace } from '../core/workspace.ts';
 import { ProcessRunner } from '../tools/exec.ts';
@@ -134,15 +133,7 @@ async function dispatch(
         const findings = [...result.findings];
         if (command.base)
           findings.push(
-            ...(await previousRevisionLint(
-              command.base,
-              env,
-              settings,
-              runner,
-              logger,
-              git,
-              result.manifests,
-            )),
+            ...(await workspace.previousRevisionFindings(env, result.manifests, command.base, git)),
           );
         printFindings(findings, logger, io.stdout);
         failed ||= hasErrors(findings);
@@ -219,39 +210,6 @@ async function dispatch(
         cluster.close();
       }
     }
-  }
-}
-
-/** Renders the base revision of the repository and reports changes known to fail or destroy data. */
-async function previousRevisionLint(
-  base: string,
-  env: EnvironmentConfig,
-  settings: Settings,
-  runner: ProcessRunner,
-  logger: StderrLogger,
-  git: GitCli,
-  current: Parameters<typeof dangerLint>[1],
-): Promise<Finding[]> {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-base-'));
-  try {
-    await git.checkoutTree(base, dir);
-    const previous = new Workspace(
-      { ...settings, repo: dir },
-      runner,
-      new StderrLogger(() => undefined, false),
-    );
-    const old = previous.config.environments.get(env.name);
-    if (!old) return [];
-    const rendered = await previous.renderAndValidate(old);
-    return dangerLint(rendered.manifests, current);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    logger.warn(`could not render ${base} for comparison: ${describeError(error)}`);
-    return [];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(`${dir}.index`, { force: true });
   }
 }
 

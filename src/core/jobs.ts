@@ -4,7 +4,7 @@ import { readInventory } from './inventory.ts';
 import type { Finding } from './manifest.ts';
 import type { Annotation } from './platform.ts';
 import { planEnvironment } from './plan.ts';
-import type { KubeApi, Logger } from './ports.ts';
+import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import type { EnvironmentReport } from './report/markdown.ts';
 import { describeRef } from './objects.ts';
 import { hasErrors, type Workspace } from './workspace.ts';
@@ -19,6 +19,8 @@ export async function planReport(
   kube: KubeApi | undefined,
   logger: Logger,
   concurrency: number,
+  /** The change's base revision: adds the danger lint (selector changes, removed PVCs…) against it. */
+  base?: { readonly revision: string; readonly git: GitHistory },
 ): Promise<EnvironmentReport> {
   let findings: Finding[] = [];
   try {
@@ -27,6 +29,12 @@ export async function planReport(
       workspace.renderAndValidate(env, kubeVersion),
     );
     findings = rendered.findings;
+    if (base && !hasErrors(findings)) {
+      findings = [
+        ...findings,
+        ...(await workspace.previousRevisionFindings(env, rendered.manifests, base.revision, base.git)),
+      ];
+    }
     if (hasErrors(findings)) {
       const count = findings.filter((f) => f.severity === 'error').length;
       return {

@@ -2,11 +2,24 @@ import { environmentOrThrow, loadConfig, type EnvironmentConfig, type SlipwayCon
 import { crdScopes, scopeOf } from './kinds.ts';
 import type { Finding, Manifest } from './manifest.ts';
 import { RepoPaths } from './paths.ts';
-import type { CommandRunner, Logger } from './ports.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeError, UserError } from './errors.ts';
+import type { CommandRunner, GitHistory, Logger } from './ports.ts';
 import { renderEnvironment, type RenderResult } from './render/render.ts';
 import type { Settings } from './settings.ts';
-import { validateManifests } from './validate.ts';
+import { dangerLint, validateManifests } from './validate.ts';
 import { isSecret, secretEntries } from './normalize.ts';
+
+/** The previous revision renders quietly: its log lines would only confuse. */
+const QUIET: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  group: (_title, work) => work(),
+};
 
 /** Rendered Secret values at least this long are masked in every output as well. */
 export const MIN_MASKED_LENGTH = 8;
@@ -73,6 +86,35 @@ export class Workspace {
       });
     }
     return { ...rendered, findings };
+  }
+
+  /**
+   * Changes known to fail or destroy data (a changed selector, a removed PVC…): the environment
+   * as rendered at `base` against `current`. A base that cannot be rendered is a warning, not a
+   * failure: the change may be what fixes it.
+   */
+  async previousRevisionFindings(
+    env: EnvironmentConfig,
+    current: readonly Manifest[],
+    base: string,
+    git: GitHistory,
+  ): Promise<Finding[]> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-base-'));
+    try {
+      await git.checkoutTree(base, dir);
+      const previous = new Workspace({ ...this.settings, repo: dir }, this.runner, QUIET);
+      const old = previous.config.environments.get(env.name);
+      if (!old) return [];
+      const rendered = await previous.renderAndValidate(old);
+      return dangerLint(rendered.manifests, current);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      this.logger.warn(`could not render ${base.slice(0, 12)} to compare with: ${describeError(error)}`);
+      return [];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.index`, { force: true });
+    }
   }
 }
 

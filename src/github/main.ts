@@ -152,6 +152,13 @@ function writeKubeconfig(tempDir: string, content: string): string {
   return file;
 }
 
+/** The pull request's base, for the danger lint; none outside pull requests. */
+function baseOf(job: Job): { revision: string; git: GitCli } | undefined {
+  return job.context.pullRequest !== undefined && job.context.base
+    ? { revision: job.context.base, git: job.git }
+    : undefined;
+}
+
 function requireOne(job: Job, environment: string | undefined): EnvironmentConfig {
   if (!environment || environment === 'all')
     throw new UserError('config', 'this job needs the `environment` input (one environment name)', {
@@ -208,7 +215,14 @@ async function connectKube(job: Job): Promise<{ kube: KubeApi; server: string; c
 async function validateOnly(job: Job, envs: EnvironmentConfig[]): Promise<void> {
   let failed = false;
   for (const env of envs) {
-    const report = await planReport(job.workspace, env, undefined, job.logger, job.settings.concurrency);
+    const report = await planReport(
+      job.workspace,
+      env,
+      undefined,
+      job.logger,
+      job.settings.concurrency,
+      baseOf(job),
+    );
     await publishPlan(
       job,
       report,
@@ -237,7 +251,14 @@ async function plan(job: Job, env: EnvironmentConfig): Promise<void> {
     report = { environment: env.name, plan: undefined, findings: [], failure: describeError(cluster) };
   } else {
     try {
-      report = await planReport(job.workspace, env, cluster.kube, job.logger, job.settings.concurrency);
+      report = await planReport(
+        job.workspace,
+        env,
+        cluster.kube,
+        job.logger,
+        job.settings.concurrency,
+        baseOf(job),
+      );
     } finally {
       cluster.close();
     }

@@ -217,7 +217,15 @@ async function plan(job: Job, envs: EnvironmentConfig[]): Promise<number> {
       let report: EnvironmentReport;
       if (cluster instanceof UserError)
         report = { environment: env.name, plan: undefined, findings: [], failure: describeError(cluster) };
-      else report = await planReport(job.workspace, env, cluster?.kube, logger, job.settings.concurrency);
+      else
+        report = await planReport(
+          job.workspace,
+          env,
+          cluster?.kube,
+          logger,
+          job.settings.concurrency,
+          job.context.base ? { revision: job.context.base, git: job.git } : undefined,
+        );
       await publishPlan(job, report, note);
       failed ||= reportFailed(report);
     }

@@ -276,6 +276,40 @@ describe('pull request → merge → drift, as GitHub runs the action', () => {
     repo.remove();
   });
 
+  test('the danger lint compares with the pull request base: a changed selector fails the check', async () => {
+    const env = unique('sel').replace(/-/g, '');
+    const namespace = unique('e2e');
+    const repo = repoFor(namespace, env);
+    const base = repo.git('rev-parse', 'HEAD');
+    const app = readFileSync(`${repo.dir}/${env}-cluster/app.yaml`, 'utf8');
+    const head = repo.commit(
+      {
+        [`${env}-cluster/app.yaml`]: app
+          .replace('matchLabels: {app: web}', 'matchLabels: {app: web2}')
+          .replace('labels: {app: web}', 'labels: {app: web2}'),
+      },
+      'change selector',
+    );
+    github.addPullRequest(31);
+    const plan = await runAction(
+      call(repo, {
+        event: 'pull_request',
+        payload: pullRequestPayload(31, base, head),
+        sha: head,
+        inputs: { environment: env },
+      }),
+    );
+    assert.equal(plan.code, 1);
+    const check = github.state.checkRuns.filter((c) => c.name === `slipway / ${env}`).pop();
+    assert.equal(check?.conclusion, 'failure');
+    assert.ok(
+      check.annotations.some((a) => a.title === 'immutable-selector' && a.path === `${env}-cluster/app.yaml`),
+      JSON.stringify(check.annotations),
+    );
+    assert.deepEqual(github.takeViolations(), []);
+    repo.remove();
+  });
+
   test('a plan too large for one comment stays under 65,536 characters; the summary has the rest', async () => {
     const env = unique('big').replace(/-/g, '');
     const namespace = unique('e2e');
