@@ -2,6 +2,13 @@
 // the control plane's own limit. A measurement, not a test (not part of `npm test`).
 //
 //   npm run build && npm run bench -- [--sizes 100,1000,5000] [--runs 3] [--max-load 1.5]
+//                                      [--concurrency 16] [--kubectl-timeout 600] [--cli dist/cli.js]
+//                                      [--out bench/results.json]
+//
+// --max-load: before the cold-start measurement and before each size, wait (up to 5 minutes) for
+// the 1-minute load average to drop to this: the machine has 2 cores and other test suites share it.
+// --kubectl-timeout: a kubectl default (serial) diff running longer is stopped and reported skipped;
+// it is also skipped outright for a size the previous one says would take longer.
 //
 // For each size N: a fresh local control plane (kube-apiserver + etcd, see test/cluster; no
 // controller-manager, scheduler or kwok, so nothing but the tools and the API server competes for
@@ -11,7 +18,8 @@
 //     `kubectl diff --server-side` (default, and with --concurrency) on the same folder and state,
 //     and the limit: the same dry-run SSA PATCH bodies sent raw at the same concurrency;
 //   - `slipway apply` and `kubectl apply --server-side`: first apply (fresh namespaces each run)
-//     and a no-change re-apply;
+//     and a no-change re-apply (resourceVersions checked), and the limit of a first apply: the same
+//     bodies raw, N dry-runs then N applies;
 //   - API requests per object of every command, through the counting proxy (separate runs).
 // Plus peak RSS of Slipway, cold start of both entry points, and the size of dist/.
 // Everything is written to bench/results.json; the load average is recorded with every sample.
@@ -36,7 +44,7 @@ import {
   WIDGET_CRD,
   writeManifests,
   type BenchObject,
-} from './lib/generate.ts';
+} from './support/generate.ts';
 import {
   loadAverage,
   median,
@@ -47,7 +55,7 @@ import {
   runTimed,
   type ProcessRun,
   type RequestClass,
-} from './lib/measure.ts';
+} from './support/measure.ts';
 
 const execFileAsync = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -59,6 +67,8 @@ const { values } = parseArgs({
     'max-load': { type: 'string', default: '1.5' },
     'kubectl-timeout': { type: 'string', default: '600' },
     out: { type: 'string', default: 'bench/results.json' },
+    // Another build to measure (e.g. the previous one: `git archive HEAD dist | tar -x -C /tmp/base`).
+    cli: { type: 'string', default: 'dist/cli.js' },
   },
 });
 const SIZES = values.sizes.split(',').map((s) => Number(s.trim()));
@@ -67,8 +77,9 @@ const CONCURRENCY = Number(values.concurrency);
 const MAX_LOAD = Number(values['max-load']);
 const KUBECTL_TIMEOUT_MS = Number(values['kubectl-timeout']) * 1000;
 const OUT = path.resolve(root, values.out);
-const DIST_CLI = path.join(root, 'dist', 'cli.js');
-const DIST_ACTION = path.join(root, 'dist', 'index.js');
+const DIST_CLI = path.resolve(root, values.cli);
+const DIST = path.dirname(DIST_CLI);
+const DIST_ACTION = path.join(DIST, 'index.js');
 const NODE = process.execPath;
 
 if (SIZES.some((n) => !Number.isInteger(n) || n < 8) || !(RUNS >= 1) || !(CONCURRENCY >= 1))
@@ -176,7 +187,7 @@ function distSize(): { totalBytes: number; files: { path: string; bytes: number 
       else files.push({ path: path.relative(root, full), bytes: statSync(full).size });
     }
   };
-  walk(path.join(root, 'dist'));
+  walk(DIST);
   files.sort((a, b) => b.bytes - a.bytes);
   return { totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), files };
 }
@@ -279,7 +290,7 @@ class Bench {
     ].join('\n');
     mkdirSync(this.repo, { recursive: true });
     writeFileSync(path.join(this.repo, 'slipway.yaml'), config);
-    for (const set of sets) {
+    for (const set of sets.filter((s) => !s.startsWith('l'))) {
       const folder = set.startsWith('k') ? path.join('kubectl', set) : path.join('envs', set);
       writeManifests(path.join(this.repo, folder), this.objects(set));
     }
@@ -418,10 +429,20 @@ class Bench {
     return ['apply', '--server-side', '--field-manager=kubectl-bench', '-R', '-f', folder];
   }
 
-  /** The control plane's ceiling: the same dry-run SSA bodies, raw, at the same concurrency. */
-  async limit(env: string, objects: readonly BenchObject[]): Promise<number> {
+  /**
+   * The control plane's ceiling: the same SSA bodies Slipway sends, raw, at the same concurrency;
+   * dry-run (a plan), or with `apply` a dry-run of all then a real apply of all (a first apply).
+   */
+  async limit(env: string, objects: readonly BenchObject[], apply = false): Promise<number> {
+    const started = performance.now();
+    await this.patchAll(env, objects, true);
+    if (apply) await this.patchAll(env, objects, false);
+    return performance.now() - started;
+  }
+
+  async patchAll(env: string, objects: readonly BenchObject[], dryRun: boolean): Promise<void> {
     const bodies = objects.map((object) => ({
-      path: `${objectPath(object)}?fieldManager=slipway&fieldValidation=Strict&force=true&dryRun=All`,
+      path: `${objectPath(object)}?fieldManager=slipway&fieldValidation=Strict&force=true${dryRun ? '&dryRun=All' : ''}`,
       body: JSON.stringify({
         ...object,
         metadata: {
@@ -436,15 +457,12 @@ class Bench {
     }));
     const api = new RawApi(this.cluster.adminKubeconfig, CONCURRENCY);
     let failed = '';
-    const started = performance.now();
     await pool(bodies, CONCURRENCY, async ({ path: p, body }) => {
       const response = await api.request('PATCH', p, body, 'application/apply-patch+yaml', true);
       if (response.status !== 200 && response.status !== 201) failed = `${p}: HTTP ${response.status}`;
     });
-    const ms = performance.now() - started;
     api.close();
     if (failed) throw new Error(`limit: ${failed}`);
-    return ms;
   }
 
   /** Runs `work` through the counting proxy and records what it sent. */
@@ -592,9 +610,14 @@ async function applyPhase(b: Bench): Promise<void> {
     const folder = path.join(b.repo, 'kubectl', `k${run}`);
     b.measure('kubectl apply (first)', await b.kubectl(b.kubectlApplyArgs(folder)));
     b.measure('kubectl apply (re-apply)', await b.kubectl(b.kubectlApplyArgs(folder)));
+    b.measure(
+      'limit: raw dry-run + apply PATCH (first)',
+      await b.limit(`l${run}`, b.objects(`l${run}`), true),
+    );
     // Keep the cluster's size the same for every run.
     await b.clear(`s${run}`);
     await b.clear(`k${run}`);
+    await b.clear(`l${run}`);
   }
 }
 
@@ -615,6 +638,14 @@ function ratios(b: Bench): void {
       m(`kubectl apply (${kind})`),
       m(`slipway apply (${kind})`),
     );
+  b.result.ratios['slipway apply / limit (first)'] = r(
+    m('slipway apply (first)'),
+    m('limit: raw dry-run + apply PATCH (first)'),
+  );
+  b.result.ratios['kubectl apply / limit (first)'] = r(
+    m('kubectl apply (first)'),
+    m('limit: raw dry-run + apply PATCH (first)'),
+  );
   for (const [name, measurement] of Object.entries(b.result.measurements)) {
     const peak = Math.max(...measurement.samples.map((s) => s.rssMb ?? 0));
     if (peak > 0) b.result.peakRssMb[name] = peak;
@@ -632,6 +663,7 @@ async function runSize(size: number, kubectlDefaultTooSlow: string | undefined):
       'kcount',
       ...Array.from({ length: RUNS }, (_, i) => `s${i + 1}`),
       ...Array.from({ length: RUNS }, (_, i) => `k${i + 1}`),
+      ...Array.from({ length: RUNS }, (_, i) => `l${i + 1}`),
     ];
     await b.setup(sets);
     await diffPhase(b, 'empty', kubectlDefaultTooSlow);
@@ -807,6 +839,19 @@ function report(
         String(s.ratios[`kubectl apply / slipway apply (${kind})`] ?? '-'),
       ),
     );
+    if (kind === 'first') {
+      rows.push(
+        row(`  limit: raw dry-run x N, then apply x N at ${c}`, (s) =>
+          ms(s, 'limit: raw dry-run + apply PATCH (first)'),
+        ),
+      );
+      rows.push(
+        row('  ratio slipway / limit', (s) => String(s.ratios['slipway apply / limit (first)'] ?? '-')),
+      );
+      rows.push(
+        row('  ratio kubectl / limit', (s) => String(s.ratios['kubectl apply / limit (first)'] ?? '-')),
+      );
+    }
   }
   rows.push(['API requests per object', ...sizes.map(() => '')]);
   for (const name of [
@@ -893,6 +938,22 @@ for (const size of SIZES) {
     kubectlDefaultTooSlow = `would take about ${Math.round((perObject * next) / 1000)} s (> ${KUBECTL_TIMEOUT_MS / 1000} s) at N=${next}, from N=${size}`;
 }
 const goals = targets(sizes, cold, dist);
+// Discovery is loaded once per process, never per object.
+const repeated = sizes.flatMap((s) =>
+  Object.entries(s.requests)
+    .filter(([name, r]) => name.startsWith('slipway') && r.counts.discovery > 4)
+    .map(([name, r]) => `N=${s.size} ${name}: ${r.counts.discovery} discovery requests`),
+);
+const NOTES = [
+  'slipway.yaml has wait: false for every environment: health waits would dominate and measure controllers, not the tools.',
+  'The control plane is kube-apiserver + etcd only (no controller-manager, scheduler or kwok), on the same 2-core machine as the tools.',
+  'Namespaces and the Widget CRD are created before any measurement, for both tools; each apply run uses its own fresh namespaces.',
+  'kubectl: --server-side --field-manager=kubectl-bench; diff also --force-conflicts (Slipway owns the applied fields and forces by default too); its discovery cache is warm (--cache-dir filled before measuring).',
+  'Services are headless (clusterIP: None): the test cluster service range is a /24.',
+  'limit: the same SSA PATCH bodies Slipway sends (N dry-runs; for a first apply N dry-runs then N applies), raw over keep-alive HTTPS at the same concurrency, responses read but not parsed.',
+  'Against an applied environment Slipway dry-runs only the objects whose live state shows a change (10% here), so it can beat the N-dry-run limit.',
+  'Times are wall-clock from spawn to exit of the process (node dist/cli.js, kubectl), so they include start-up; requests are counted in separate runs through the counting proxy.',
+];
 const results = {
   generatedAt: started.toISOString(),
   durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
@@ -903,16 +964,15 @@ const results = {
     node: process.version,
     kubectl: kubectlVersion,
   },
-  options: { sizes: SIZES, runs: RUNS, concurrency: CONCURRENCY, maxLoad: MAX_LOAD },
-  notes: [
-    'slipway.yaml has wait: false for every environment: health waits would dominate and measure controllers, not the tools.',
-    'The control plane is kube-apiserver + etcd only (no controller-manager, scheduler or kwok), on the same machine as the tools.',
-    'Namespaces and the Widget CRD are created before any measurement, for both tools; each apply run uses its own fresh namespaces.',
-    'kubectl: --server-side --field-manager=kubectl-bench; diff also --force-conflicts (Slipway owns the applied fields and forces by default too); discovery cache warm (--cache-dir filled before measuring).',
-    'Services are headless (clusterIP: None): the test cluster service range is a /24.',
-    'limit: the same dry-run SSA PATCH bodies Slipway sends, raw over keep-alive HTTPS at the same concurrency, responses read but not parsed.',
-    'Times are wall-clock from spawn to exit of the process (node dist/cli.js, kubectl), so they include start-up.',
-  ],
+  options: {
+    sizes: SIZES,
+    runs: RUNS,
+    concurrency: CONCURRENCY,
+    maxLoad: MAX_LOAD,
+    cli: path.relative(root, DIST_CLI),
+  },
+  notes: NOTES,
+  discoveryRepeated: repeated,
   coldStart: { uptime: coldUptime, ...cold },
   dist,
   sizes,
@@ -921,4 +981,9 @@ const results = {
 const text = JSON.stringify(results, null, 2);
 writeFileSync(OUT, await format(text, { ...(await resolveConfig(OUT)), parser: 'json' }));
 console.log(report(sizes, cold, dist, goals));
+console.log(`\nnotes:\n${NOTES.map((n) => `  - ${n}`).join('\n')}`);
 log(`results written to ${path.relative(root, OUT)}`);
+if (repeated.length > 0) {
+  console.error(`discovery repeated: ${repeated.join('; ')}`);
+  process.exitCode = 1;
+}

@@ -28,6 +28,18 @@ export function printableSides(
 /** A unified diff of two texts with `context` lines around changes; '' when they are equal. */
 export function unifiedDiff(before: string, after: string, label: string, context = 3): string {
   if (before === after) return '';
+  // A create or a delete: every line is added or removed, and the diff needs no computing.
+  if ((!before || !after) && !before.includes('\r') && !after.includes('\r')) {
+    const lines = (before || after).split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const sign = before ? '-' : '+';
+    return [
+      `--- ${before ? `live/${label}` : '/dev/null'}`,
+      `+++ ${after ? `git/${label}` : '/dev/null'}`,
+      before ? `@@ -1,${lines.length} +1,0 @@` : `@@ -1,0 +1,${lines.length} @@`,
+      ...lines.map((line) => `${sign}${line}`),
+    ].join('\n');
+  }
   const patch = structuredPatch(
     before ? `live/${label}` : '/dev/null',
     after ? `git/${label}` : '/dev/null',

@@ -8,6 +8,7 @@ import { describeError, UserError } from './errors.ts';
 import type { Inventory } from './inventory.ts';
 import { crdScopes, scopeOf, type Scope } from './kinds.ts';
 import type { Manifest, Provenance } from './manifest.ts';
+import { appliesNoChange } from './noop.ts';
 import { isSecret, normalizeForDiff } from './normalize.ts';
 import {
   describeRef,
@@ -239,13 +240,18 @@ async function planObject(
       deferred: true,
     };
   }
+  // No dry-run when the live object shows that applying cannot change it (most rows of a re-plan).
+  if (live && appliesNoChange(object, live))
+    return { ...base, action: 'unchanged', diff: '', note: undefined };
   try {
     const { object: result, created } = await kube.apply(object, { dryRun: true, force: env.forceConflicts });
-    const diff = sideDiff(live, result, ref);
     const taken = takenFields(live, result);
-    if (created || !live) return { ...base, action: 'create', diff, note: undefined, taken };
+    if (created || !live)
+      return { ...base, action: 'create', diff: sideDiff(live, result, ref), note: undefined, taken };
+    // Unchanged rows need no YAML and no diff text.
     const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(result));
-    return { ...base, action: same ? 'unchanged' : 'update', diff: same ? '' : diff, note: undefined, taken };
+    const diff = same ? '' : sideDiff(live, result, ref);
+    return { ...base, action: same ? 'unchanged' : 'update', diff, note: undefined, taken };
   } catch (error) {
     if (!(error instanceof UserError) || error.kind === 'connection') throw error;
     return { ...base, action: 'error', diff: '', note: describeError(error) };
