@@ -110,7 +110,7 @@ test('a CRD with default, enum and x-kubernetes-preserve-unknown-fields round-tr
       (error: unknown) => String(error),
     );
   assert.match(invalid, /Unsupported value: "huge"/);
-  const listed = await kube.list(resource!, { namespace: 'default' });
+  const listed = await kube.list(resource, { namespace: 'default' });
   assert.deepEqual(
     listed.map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.name ?? ''}`),
     [`${group}/v1/Widget/w`],
