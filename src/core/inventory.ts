@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InternalError, UserError } from './errors.ts';
+import { UserError } from './errors.ts';
 import { groupOf, isPlainObject, objectKey, type KubeObject, type ObjectRef } from './objects.ts';
 import type { KubeApi } from './ports.ts';
 
@@ -60,8 +60,22 @@ export function decodeInventory(environment: string, configMap: KubeObject): Inv
   const data = isPlainObject(configMap.data) ? configMap.data : {};
   let entries: InventoryEntry[] = [];
   if (typeof data.objects === 'string') {
-    const parsed: unknown = JSON.parse(data.objects);
-    if (!Array.isArray(parsed)) throw new InternalError('inventory objects is not a list');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.objects);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed)) {
+      // Someone edited the inventory by hand: refuse rather than prune from a guess.
+      throw new UserError(
+        'prune',
+        `the inventory ${INVENTORY_NAMESPACE}/${inventoryName(environment)} is damaged (data.objects is not a JSON list)`,
+        {
+          hint: 'restore it from a backup, or delete the ConfigMap: the next apply records a new inventory (objects no longer in Git are then not pruned)',
+        },
+      );
+    }
     entries = parsed.filter(isPlainObject).map((entry) => ({
       apiVersion: String(entry.apiVersion),
       kind: String(entry.kind),

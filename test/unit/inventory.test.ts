@@ -234,3 +234,16 @@ describe('apply order (order.ts)', () => {
     ]);
   });
 });
+
+test('a hand-damaged inventory is refused with a UserError, not a crash', () => {
+  const damaged = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'slipway-beta', namespace: 'slipway-system' },
+    data: { objects: '{not json' },
+  };
+  assert.throws(
+    () => decodeInventory('beta', damaged),
+    (error: unknown) => error instanceof UserError && /damaged/.test(error.message),
+  );
+});
