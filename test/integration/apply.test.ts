@@ -16,6 +16,9 @@ import {
   TestRepo,
   unique,
   type CliRun,
+  envConfig,
+  inEnv,
+  envRepo as makeEnvRepo,
 } from './harness.ts';
 
 let cluster: Cluster;
@@ -37,31 +40,16 @@ after(async () => {
 
 // --- helpers -----------------------------------------------------------------------------------
 
-/** slipway.yaml with one environment rendering `envs/<env>/`; `extra` are more keys (YAML lines). */
-function config(env: string, namespace: string, extra: string[] = []): string {
-  return [
-    `environments:`,
-    `  ${env}:`,
-    `    path: envs/${env}`,
-    `    namespace: ${namespace}`,
-    ...extra.map((line) => `    ${line}`),
-    '',
-  ].join('\n');
-}
-
+/** A repository with one environment, removed after the file's tests. */
 function envRepo(
   env: string,
   namespace: string,
   files: Record<string, string>,
   extra: string[] = [],
 ): TestRepo {
-  const repo = new TestRepo({ 'slipway.yaml': config(env, namespace, extra), ...inEnv(env, files) });
+  const repo = makeEnvRepo(env, namespace, files, extra);
   repos.push(repo);
   return repo;
-}
-
-function inEnv(env: string, files: Record<string, string | null>): Record<string, string | null> {
-  return Object.fromEntries(Object.entries(files).map(([file, content]) => [`envs/${env}/${file}`, content]));
 }
 
 function apply(
@@ -341,7 +329,7 @@ test('a Namespace removed from Git is orphaned (protected), unless allow-delete 
 
   repo.commit(
     {
-      'slipway.yaml': config(env, ns, ['allow-delete: [Namespace]']),
+      'slipway.yaml': envConfig(env, ns, ['allow-delete: [Namespace]']),
       ...inEnv(env, { 'namespaces.yaml': null }),
     },
     `remove namespace ${drop}, allowed`,
@@ -563,7 +551,7 @@ test('the cluster pin: a wrong server or kube-system UID is refused, the right U
   const wrongUid = '00000000-0000-4000-8000-000000000000';
   const realUid = kubectl(cluster, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
   repo.commit(
-    { 'slipway.yaml': config(env, ns, ['cluster:', `  kube-system-uid: ${wrongUid}`]) },
+    { 'slipway.yaml': envConfig(env, ns, ['cluster:', `  kube-system-uid: ${wrongUid}`]) },
     'pin a wrong uid',
   );
   run = await apply(repo, env);
@@ -578,7 +566,7 @@ test('the cluster pin: a wrong server or kube-system UID is refused, the right U
 
   repo.commit(
     {
-      'slipway.yaml': config(env, ns, [
+      'slipway.yaml': envConfig(env, ns, [
         'cluster:',
         `  server: ${cluster.server}/`,
         `  kube-system-uid: ${realUid}`,

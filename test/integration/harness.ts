@@ -102,3 +102,30 @@ export function unique(prefix: string): string {
   counter++;
   return `${prefix}-${process.pid % 10000}-${counter}`;
 }
+
+/** slipway.yaml with one environment rendering `envs/<env>/`; `extra` are more keys (YAML lines). */
+export function envConfig(env: string, namespace: string, extra: string[] = []): string {
+  return [
+    `environments:`,
+    `  ${env}:`,
+    `    path: envs/${env}`,
+    `    namespace: ${namespace}`,
+    ...extra.map((line) => `    ${line}`),
+    '',
+  ].join('\n');
+}
+
+/** Files relative to the environment folder `envs/<env>/` (null deletes on commit). */
+export function inEnv(env: string, files: Record<string, string | null>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(files).map(([file, content]) => [`envs/${env}/${file}`, content]));
+}
+
+/** A repository with one environment; `files` are relative to the environment folder. */
+export function envRepo(
+  env: string,
+  namespace: string,
+  files: Record<string, string>,
+  extra: string[] = [],
+): TestRepo {
+  return new TestRepo({ 'slipway.yaml': envConfig(env, namespace, extra), ...inEnv(env, files) });
+}

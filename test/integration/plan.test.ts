@@ -14,6 +14,9 @@ import {
   TestRepo,
   unique,
   type CliRun,
+  envConfig,
+  inEnv,
+  envRepo as makeEnvRepo,
 } from './harness.ts';
 
 let cluster: Cluster;
@@ -52,32 +55,16 @@ interface JsonPlan {
   objects: JsonRow[];
 }
 
-/** An environment `env` rendering `envs/<env>/`, with extra slipway.yaml keys (YAML lines). */
-function config(env: string, namespace: string, extra: string[] = []): string {
-  return [
-    `environments:`,
-    `  ${env}:`,
-    `    path: envs/${env}`,
-    `    namespace: ${namespace}`,
-    ...extra.map((line) => `    ${line}`),
-    '',
-  ].join('\n');
-}
-
-/** A repository with one environment; `files` are relative to the environment folder. */
+/** A repository with one environment, removed after the file's tests. */
 function envRepo(
   env: string,
   namespace: string,
   files: Record<string, string>,
   extra: string[] = [],
 ): TestRepo {
-  const repo = new TestRepo({ 'slipway.yaml': config(env, namespace, extra), ...inEnv(env, files) });
+  const repo = makeEnvRepo(env, namespace, files, extra);
   repos.push(repo);
   return repo;
-}
-
-function inEnv(env: string, files: Record<string, string | null>): Record<string, string | null> {
-  return Object.fromEntries(Object.entries(files).map(([file, content]) => [`envs/${env}/${file}`, content]));
 }
 
 async function diffJson(
@@ -513,7 +500,7 @@ test('fields another manager set: `takes` names the manager and field; with forc
   assert.match(text.stdout, /takes from kubectl-edit: \.data\.mode/);
 
   // Without forcing, the same plan is a 409 conflict that names the manager and the field.
-  repo.commit({ 'slipway.yaml': config(env, ns, ['force-conflicts: false']) }, 'do not force');
+  repo.commit({ 'slipway.yaml': envConfig(env, ns, ['force-conflicts: false']) }, 'do not force');
   ({ run, plan } = await diffJson(repo, env));
   assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
   const conflict = row(plan, 'ConfigMap', 'settings');
