@@ -97,7 +97,7 @@ export async function applyEnvironment(
     // (recording those would write an inventory for an apply that changed nothing).
     const known = new Set(inventory.entries.map(objectKey));
     const rendered: InventoryEntry[] = plan.objects
-      .filter((o) => o.desired && (o.action !== 'error' || o.deferred || known.has(objectKey(o.ref))))
+      .filter((o) => o.desired && (o.action !== 'error' || known.has(objectKey(o.ref))))
       .map((o) => refOf(o.desired as KubeObject));
     // Widen first: an apply cut short still leaves every object it may have created tracked.
     let current = inventory;
@@ -109,10 +109,9 @@ export async function applyEnvironment(
     const outcomes: ObjectOutcome[] = [];
     const failed = new Set<string>();
     await logger.group(`${env.name}: apply`, async () => {
+      // Deferred rows (their CRD or namespace is created in an earlier stage) are creates too.
       const toApply = plan.objects.filter(
-        (o) =>
-          o.desired &&
-          (o.action === 'create' || o.action === 'update' || (o.action === 'error' && o.deferred)),
+        (o) => o.desired && (o.action === 'create' || o.action === 'update'),
       );
       for (const row of plan.objects) {
         if (row.action === 'unchanged')
