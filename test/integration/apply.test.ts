@@ -20,6 +20,7 @@ import {
   inEnv,
   envRepo as makeEnvRepo,
 } from './harness.ts';
+import { configMap, namespaceDoc, widgetCrd } from './fixtures.ts';
 
 let cluster: Cluster;
 const repos: TestRepo[] = [];
@@ -71,11 +72,6 @@ function createNamespace(name: string): void {
   kubectl(cluster, ['create', 'namespace', name]);
 }
 
-function configMap(name: string, data: Record<string, string>, metadata = ''): string {
-  const lines = Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${metadata}data:\n${lines.join('\n')}\n`;
-}
-
 function configMaps(names: readonly string[], value = 'v1'): string {
   return names.map((name) => configMap(name, { value })).join('---\n');
 }
@@ -97,10 +93,6 @@ ${podSpec}      containers:
         - name: app
           image: registry.invalid/app:1.0.0
 `;
-}
-
-function namespaceDoc(name: string): string {
-  return `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
 }
 
 /** Whether an object exists (a Namespace being deleted counts as gone). */
@@ -189,30 +181,6 @@ function resourceVersions(namespace: string, kinds: string): Map<string, string>
   );
 }
 
-function crd(group: string): string {
-  return `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.${group}
-spec:
-  group: ${group}
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer}
-`;
-}
-
 // --- tests -------------------------------------------------------------------------------------
 
 test('a CRD, a namespace and a custom resource in it are applied in one run, stage by stage, and are Current', async () => {
@@ -221,7 +189,7 @@ test('a CRD, a namespace and a custom resource in it are applied in one run, sta
   const group = `${env}.slipway.test`;
   const widget = `apiVersion: ${group}/v1\nkind: Widget\nmetadata:\n  name: first\nspec:\n  size: 3\n`;
   const repo = envRepo(env, ns, {
-    'crd.yaml': crd(group),
+    'crd.yaml': widgetCrd(group),
     'namespace.yaml': namespaceDoc(ns),
     'app.yaml': [widget, configMap('settings', { a: '1' })].join('---\n'),
   });
@@ -423,7 +391,7 @@ test('re-applying an unchanged environment makes 0 writes and changes no resourc
   const widget = `apiVersion: ${group}/v1\nkind: Widget\nmetadata:\n  name: first\nspec:\n  size: 3\n`;
   const repo = envRepo(env, ns, {
     'namespace.yaml': namespaceDoc(ns),
-    'crd.yaml': crd(group),
+    'crd.yaml': widgetCrd(group),
     'app.yaml': [configMap('settings', { a: '1' }), secret, service, account, role, widget].join('---\n'),
   });
   await applyOk(repo, env);

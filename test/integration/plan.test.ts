@@ -18,6 +18,7 @@ import {
   inEnv,
   envRepo as makeEnvRepo,
 } from './harness.ts';
+import { configMap, widgetCrd } from './fixtures.ts';
 
 let cluster: Cluster;
 const repos: TestRepo[] = [];
@@ -99,11 +100,6 @@ async function apply(repo: TestRepo, env: string, args: string[] = []): Promise<
 
 function createNamespace(name: string): void {
   kubectl(cluster, ['create', 'namespace', name]);
-}
-
-function configMap(name: string, data: Record<string, string>): string {
-  const lines = Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${lines.join('\n')}\n`;
 }
 
 function deployment(name: string, replicas: number, extraSpec = ''): string {
@@ -232,27 +228,7 @@ test('a CRD and a custom resource of it in one change: the CR is a create "valid
   const ns = unique('plan-crd');
   const group = `${env}.slipway.test`;
   createNamespace(ns);
-  const crd = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.${group}
-spec:
-  group: ${group}
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer}
-`;
+  const crd = widgetCrd(group);
   const widget = `apiVersion: ${group}/v1\nkind: Widget\nmetadata:\n  name: first\nspec:\n  size: 3\n`;
   const repo = envRepo(env, ns, { 'crd.yaml': crd, 'widget.yaml': widget });
 
