@@ -15,8 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OpenApiValidator, overlay, type OperationMatch } from './openapi-validator.ts';
+import { closeServer, listenLocal } from './local-server.ts';
 
 export const COMMENT_BODY_LIMIT = 65536;
 export const DESCRIPTION_LIMIT = 140;
@@ -262,22 +262,12 @@ export class FakeGitHub {
 
   /** Starts listening on 127.0.0.1 with a free port; `url` is then the API base URL. */
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => {
-      this.#server.listen(0, '127.0.0.1', resolve);
-    });
-    const { port } = this.#server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => {
-      this.#server.close((error) => {
-        if (error) reject(error);
-        else resolve();
-      });
-    });
+    await closeServer(this.#server);
   }
 
   /** Returns the violations recorded so far and forgets them (for tests provoking them). */

@@ -17,9 +17,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { load } from 'js-yaml';
 import { OpenApiValidator, type OperationMatch, type Schema } from './openapi-validator.ts';
+import { closeServer, listenLocal } from './local-server.ts';
 
 export const NOTE_BODY_LIMIT = 1_000_000;
 
@@ -241,22 +241,12 @@ export class FakeGitLab {
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => {
-      this.#server.listen(0, '127.0.0.1', resolve);
-    });
-    const { port } = this.#server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => {
-      this.#server.close((error) => {
-        if (error) reject(error);
-        else resolve();
-      });
-    });
+    await closeServer(this.#server);
   }
 
   takeViolations(): Violation[] {
