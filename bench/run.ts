@@ -3,7 +3,7 @@
 //
 //   npm run build && npm run bench -- [--sizes 100,1000,5000] [--runs 3] [--max-load 1.5]
 //                                      [--concurrency 16] [--kubectl-timeout 600] [--cli dist/cli.js]
-//                                      [--out bench/results.json]
+//                                      [--out bench/results.json] [--sea sea/slipway-linux-x64]
 //
 // --max-load: before the cold-start measurement and before each size, wait (up to 5 minutes) for
 // the 1-minute load average to drop to this: the machine has 2 cores and other test suites share it.
@@ -56,6 +56,7 @@ import {
   type ProcessRun,
   type RequestClass,
 } from './support/measure.ts';
+import { measureSea } from './support/sea.ts';
 
 const execFileAsync = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -69,6 +70,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results.json' },
     // Another build to measure (e.g. the previous one: `git archive HEAD dist | tar -x -C /tmp/base`).
     cli: { type: 'string', default: 'dist/cli.js' },
+    // A single-file executable (npm run sea) to measure as well: size and cold start.
+    sea: { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map((s) => Number(s.trim()));
@@ -921,6 +924,7 @@ log(
 const dist = distSize();
 const coldUptime = await waitForLowLoad('cold start');
 const cold = await coldStart();
+const sea = values.sea ? await measureSea(path.resolve(values.sea), DIST_CLI, 10) : undefined;
 log(
   `cold start: ${Object.entries(cold)
     .map(([n, m]) => `${n} ${m.medianMs} ms`)
@@ -974,6 +978,7 @@ const results = {
   notes: NOTES,
   discoveryRepeated: repeated,
   coldStart: { uptime: coldUptime, ...cold },
+  ...(sea ? { sea } : {}),
   dist,
   sizes,
   targets: goals,

@@ -49,6 +49,15 @@ writeFileSync(
   connectJs,
   connectSource.replace("from '@kubernetes/client-node';", "from '../vendor/client-node.cjs';"),
 );
+// A release build names its commit (SLIPWAY_BUILD_COMMIT, set by the release workflow); the
+// committed dist/ does not, so that it stays reproducible from src/ (see src/core/version.ts).
+const commit = process.env.SLIPWAY_BUILD_COMMIT ?? '';
+if (commit !== '') {
+  if (!/^[0-9a-f]{40}(\+modified)?$/.test(commit))
+    throw new Error('SLIPWAY_BUILD_COMMIT must be a full commit SHA (optionally +modified)');
+  stampCommit(path.join(lib, 'core', 'version.js'), commit);
+}
+
 // ncc lists the licenses of the packages it bundles; those inside the pre-bundle it cannot see.
 const vendored = new Map<string, string>();
 const meta = JSON.parse(readFileSync(path.join(vendor, 'meta.json'), 'utf8')) as { inputs: object };
@@ -98,3 +107,11 @@ for (const [entry, folder] of [
   });
 }
 writeFileSync(path.join(out, 'package.json'), '{ "type": "module" }\n');
+
+/** Replaces the empty BUILD_COMMIT of a compiled version.ts (exactly one, or the build fails). */
+function stampCommit(file: string, commit: string): void {
+  const empty = "export const BUILD_COMMIT = '';";
+  const source = readFileSync(file, 'utf8');
+  if (source.split(empty).length !== 2) throw new Error(`${file}: expected one \`${empty}\``);
+  writeFileSync(file, source.replace(empty, `export const BUILD_COMMIT = '${commit}';`));
+}

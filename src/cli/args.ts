@@ -61,6 +61,7 @@ commands:
   apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
                                      server-side apply, prune, wait for health
   init     [--force]                 write slipway.yaml and GitHub workflows into a repository
+  version                            the release version and the commit it was built from
   ci       [--env NAME] [--mode plan|apply|resync|drift] [--dry-run]
                                      in a GitLab CI/CD job: plan a merge request (sticky note),
                                      apply the default branch, re-sync (web), drift (schedule)
@@ -71,7 +72,7 @@ common options:
   --kubeconfig FILE     kubeconfig (default $KUBECONFIG, then ~/.kube/config)
   --context NAME        kubeconfig context
   --concurrency N       API requests in flight (default 16)
-  -h, --help            this help;  --version  the version
+  -h, --help            this help;  --version  the version and commit
 
 exit codes: 0 success; 1 error or invalid input; 2 only with --exit-code when changes exist`;
 
@@ -116,7 +117,12 @@ export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help')
     return { name: 'help', topic: rest[0] };
-  if (name === '--version' || name === 'version') return { name: 'version' };
+  if (name === '--version' || name === 'version') {
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h'))
+      return { name: 'help', topic: 'version' };
+    if (rest.length > 0) throw usage(`\`slipway ${name}\` takes no arguments`);
+    return { name: 'version' };
+  }
   if (!(name in ALLOWED)) throw usage(`unknown command "${name}"`);
   const values = new Map<string, string>();
   const switches = new Set<string>();

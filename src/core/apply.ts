@@ -1,12 +1,22 @@
 import { mapLimit, progressReporter } from './concurrency.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
-import { healthOf, type Health } from './health.ts';
-import { readInventory, writeInventory, type Inventory, type InventoryEntry } from './inventory.ts';
+import { writeAdoption } from './adopt.ts';
+import { healthOf, isSettled, type Health } from './health.ts';
+import { waitForHealth } from './health-wait.ts';
+import {
+  mergeEntries,
+  readInventory,
+  sameEntries,
+  writeInventory,
+  type Inventory,
+  type InventoryEntry,
+} from './inventory.ts';
 import { acquireLock } from './lock.ts';
 import { describeRef, objectKey, refOf, type KubeObject, type ObjectRef } from './objects.ts';
 import { byStage, STAGE_NAMES, stageOf } from './order.ts';
-import { planEnvironment, pruneExemption, type Plan, type PlannedObject } from './plan.ts';
+import { planEnvironment, type Plan, type PlannedObject } from './plan.ts';
+import { pruneExemption } from './plan-deletion.ts';
 import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -19,8 +29,13 @@ export interface ApplyOptions {
   readonly commit: string | undefined;
   readonly dryRun: boolean;
   readonly prune: boolean;
-  /** Overrides the stale-commit refusal and the prune budget. */
+  /** Overrides the stale-commit refusal, the prune budget and another repository's inventory. */
   readonly force: boolean;
+  /**
+   * This run's repository (repository-identity.ts), recorded in the inventory; an inventory
+   * recorded by another repository is refused without `force`.
+   */
+  readonly repository?: string | undefined;
   readonly waitSeconds: number;
   readonly lockHolder: string;
   readonly lockWaitSeconds: number;
@@ -75,8 +90,16 @@ export async function applyEnvironment(
     const inventory = await readInventory(kube, env.name);
     await refuseStaleCommit(env, inventory, options);
     const plan = await logger.group(`${env.name}: plan`, () =>
-      planEnvironment(env, manifests, { kube, logger, concurrency: options.concurrency, inventory }),
+      planEnvironment(env, manifests, {
+        kube,
+        logger,
+        concurrency: options.concurrency,
+        inventory,
+        repository: options.repository,
+        force: options.force,
+      }),
     );
+    refuseForeignInventory(plan);
     if (options.dryRun) {
       return {
         environment: env.name,
@@ -88,7 +111,7 @@ export async function applyEnvironment(
           health: undefined,
         })),
         pruneSkipped: 'dry run',
-        ok: plan.summary.error === 0,
+        ok: plan.summary.error === 0 && (plan.refusals?.length ?? 0) === 0,
         writes: 0,
       };
     }
@@ -100,10 +123,13 @@ export async function applyEnvironment(
       .filter((o) => o.desired && (o.action !== 'error' || known.has(objectKey(o.ref))))
       .map((o) => refOf(o.desired as KubeObject));
     // Widen first: an apply cut short still leaves every object it may have created tracked.
+    // Record this run's repository from the first write on (adopting an inventory without one).
+    const repository = options.repository ?? inventory.repository;
     let current = inventory;
-    const widened = union(inventory.entries, rendered);
+    const widened = mergeEntries(inventory.entries, rendered);
     if (widened.length !== inventory.entries.length) {
-      current = await writeInventory(kube, { ...inventory, entries: widened });
+      lock?.fence('recording the inventory');
+      current = await writeInventory(kube, { ...inventory, entries: widened, repository });
       writes++;
     }
     const outcomes: ObjectOutcome[] = [];
@@ -127,10 +153,17 @@ export async function applyEnvironment(
       );
       for (const [index, stage] of stages.entries()) {
         if (stage.length === 0) continue;
+        lock?.fence(`applying ${STAGE_NAMES[index] ?? 'the next stage'}`);
         logger.info(`${env.name}: applying ${stage.length} ${STAGE_NAMES[index] ?? ''}`);
         if (stage.some((o) => o.deferred)) kube.invalidateDiscovery();
         const results = await mapLimit(stage, options.concurrency, async (row): Promise<ObjectOutcome> => {
           try {
+            if (row.adopts && row.live && (await writeAdoption(kube, row.ref, row.live))) {
+              writes++;
+              logger.info(
+                `${env.name}: ${describeRef(row.ref)}: adopted the fields of ${row.adopts.managers.join(', ')}`,
+              );
+            }
             await kube.apply(row.desired as KubeObject, { dryRun: false, force: env.forceConflicts });
             writes++;
             return { ref: row.ref, action: row.action, error: undefined, health: undefined };
@@ -160,9 +193,11 @@ export async function applyEnvironment(
     let overBudget = false;
     const failedDeletes: InventoryEntry[] = [];
     if (!options.prune || !env.prune) pruneSkipped = 'prune is disabled for this run';
-    else if (failed.size > 0) pruneSkipped = `${failed.size} objects failed to apply, so nothing was pruned`;
+    else if (failed.size > 0)
+      pruneSkipped = `${failed.size} objects failed to apply or could not be read, so nothing was pruned`;
     else {
-      pruneSkipped = budgetRefusal(env, stale.length, current.entries.length, options.force);
+      // Decided by the plan (over the inventory before this run), where --force already lifted it.
+      pruneSkipped = plan.refusals?.find((r) => r.rule === 'prune-budget')?.message;
       // A refused prune fails the run: deletions must not be deferred silently forever.
       overBudget = pruneSkipped !== undefined;
     }
@@ -170,6 +205,7 @@ export async function applyEnvironment(
       if (stale.length > 0) logger.warn(`${env.name}: prune skipped: ${pruneSkipped}`);
       failedDeletes.push(...stale.map((o) => o.ref));
     } else if (stale.length > 0) {
+      lock?.fence('pruning');
       await logger.group(`${env.name}: prune`, async () => {
         for (const stage of byStage(stale, (o) => stageOf(o.ref, o.ref.namespace !== undefined), true)) {
           await mapLimit(stage, options.concurrency, async (row) => {
@@ -186,29 +222,39 @@ export async function applyEnvironment(
     }
     for (const row of plan.objects.filter((o) => o.action === 'orphan')) {
       outcomes.push({ ref: row.ref, action: 'kept', error: undefined, health: undefined });
-      logger.info(`${env.name}: ${describeRef(row.ref)} ${row.note ?? 'kept'}; dropped from the inventory`);
+      if (!row.keepInInventory)
+        logger.info(`${env.name}: ${describeRef(row.ref)} ${row.note ?? 'kept'}; dropped from the inventory`);
     }
 
-    // Narrow: what is rendered now, plus deletions that did not happen (tried again next run).
-    const narrowed = union(rendered, failedDeletes);
+    // Narrow: what is rendered now, plus deletions that did not happen (tried again next run),
+    // and stale entries that could not be read or whose kind is not served (never forgotten).
+    const retained = plan.objects.filter((o) => o.keepInInventory).map((o) => o.ref);
+    const narrowed = mergeEntries(rendered, failedDeletes, retained);
     // Record the commit only when it fully applied: stale-run protection compares against it.
     const commit = failed.size === 0 ? (options.commit ?? current.commit) : current.commit;
-    if (!sameEntries(narrowed, current.entries) || commit !== current.commit) {
+    if (
+      !sameEntries(narrowed, current.entries) ||
+      commit !== current.commit ||
+      repository !== current.repository
+    ) {
+      lock?.fence('recording the inventory');
       await writeInventory(kube, {
         ...current,
         entries: narrowed,
+        repository,
         commit,
         appliedAt: new Date().toISOString(),
       });
     }
 
     const changed = outcomes.filter((o) => (o.action === 'create' || o.action === 'update') && !o.error);
-    const healthy = await waitForHealth(kube, env, changed, options, logger);
+    const desired = new Map(plan.objects.flatMap((o) => (o.desired ? [[objectKey(o.ref), o.desired]] : [])));
+    const healthy = await waitForHealth(kube, env, changed, desired, options, logger);
     const ok =
       failed.size === 0 &&
       !overBudget &&
-      // No health means no wait was asked for (wait: false); anything else must have become Current.
-      healthy.every((o) => o.health === undefined || o.health.status === 'Current') &&
+      // No health means no wait was asked for (wait: false); else Current, or opted out by annotation.
+      healthy.every((o) => isSettled(o.health)) &&
       !outcomes.some((o) => o.error);
     const healthByKey = new Map(healthy.map((o) => [objectKey(o.ref), o]));
     return {
@@ -280,19 +326,13 @@ async function refuseStaleCommit(
   }
 }
 
-function budgetRefusal(
-  env: EnvironmentConfig,
-  deletions: number,
-  inventorySize: number,
-  force: boolean,
-): string | undefined {
-  if (force || deletions === 0) return undefined;
-  const percent = inventorySize === 0 ? 0 : (deletions / inventorySize) * 100;
-  if (deletions > env.pruneBudget.maxObjects)
-    return `${deletions} deletions exceed the prune budget of ${env.pruneBudget.maxObjects} objects (raise prune-budget.max-objects or run with --force)`;
-  if (percent > env.pruneBudget.maxPercent)
-    return `${deletions} deletions are ${percent.toFixed(0)}% of the inventory, over the prune budget of ${env.pruneBudget.maxPercent}% (raise prune-budget.max-percent or run with --force)`;
-  return undefined;
+/** Another repository's inventory (decided by the plan, lifted by --force): nothing is written. */
+function refuseForeignInventory(plan: Plan): void {
+  const foreign = plan.refusals?.find((r) => r.rule === 'inventory-owner');
+  if (foreign)
+    throw new UserError('prune', foreign.message, {
+      hint: 'each repository needs its own environment names on a shared cluster',
+    });
 }
 
 async function pruneOne(kube: KubeApi, env: EnvironmentConfig, ref: ObjectRef): Promise<ObjectOutcome> {
@@ -328,70 +368,4 @@ async function waitForCrds(kube: KubeApi, refs: readonly ObjectRef[], logger: Lo
   }
   kube.invalidateDiscovery();
   logger.info(`${crds.length} CustomResourceDefinitions established`);
-}
-
-async function waitForHealth(
-  kube: KubeApi,
-  env: EnvironmentConfig,
-  applied: readonly ObjectOutcome[],
-  options: ApplyOptions,
-  logger: Logger,
-): Promise<ObjectOutcome[]> {
-  if (!env.wait || options.waitSeconds <= 0 || applied.length === 0) return [...applied];
-  return logger.group(`${env.name}: health`, async () => {
-    const deadline = Date.now() + options.waitSeconds * 1000;
-    let pending = [...applied];
-    const done: ObjectOutcome[] = [];
-    let lastLog = 0;
-    while (pending.length > 0) {
-      const checked = await mapLimit(pending, options.concurrency, async (o) => {
-        const live = await kube.get(o.ref).catch(() => undefined);
-        const health: Health = live ? healthOf(live) : { status: 'NotFound', message: 'not found' };
-        return { ...o, health };
-      });
-      pending = [];
-      for (const o of checked) {
-        if (o.health.status === 'Current' || o.health.status === 'Failed') done.push(o);
-        else pending.push(o);
-      }
-      const failedNow = checked.filter((o) => o.health.status === 'Failed');
-      if (failedNow.length > 0) {
-        // Fail fast: a terminal failure will not heal by waiting.
-        for (const o of failedNow) logger.error(`${describeRef(o.ref)} failed: ${o.health.message}`);
-        return [...done, ...pending];
-      }
-      if (pending.length === 0) break;
-      if (Date.now() > deadline) {
-        for (const o of pending)
-          logger.error(
-            `${describeRef(o.ref)} not ready after ${options.waitSeconds} s: ${o.health?.message ?? ''}`,
-          );
-        return [...done, ...pending];
-      }
-      if (Date.now() - lastLog > 5000) {
-        lastLog = Date.now();
-        logger.info(
-          `${env.name}: waiting for ${pending.length} objects: ${pending
-            .slice(0, 3)
-            .map((o) => `${describeRef(o.ref)} (${o.health?.message ?? ''})`)
-            .join(', ')}${pending.length > 3 ? ', …' : ''}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, options.healthPollMs ?? 1000));
-    }
-    logger.info(`${env.name}: ${done.length} objects healthy`);
-    return done;
-  });
-}
-
-function union(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): InventoryEntry[] {
-  const map = new Map<string, InventoryEntry>();
-  for (const entry of [...a, ...b]) map.set(objectKey(entry), entry);
-  return [...map.values()];
-}
-
-function sameEntries(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): boolean {
-  if (a.length !== b.length) return false;
-  const keys = new Set(a.map(objectKey));
-  return b.every((entry) => keys.has(objectKey(entry)));
 }

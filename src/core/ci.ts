@@ -7,21 +7,27 @@
 import type { ApplyResult } from './apply.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
-import { annotationsOf, reportFailed } from './jobs.ts';
+import { annotationsOf, capabilitiesOrDefaults, reportFailed } from './jobs.ts';
 import { describeRef } from './objects.ts';
 import type { ReviewPlatform } from './platform.ts';
-import type { Logger } from './ports.ts';
+import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import { escapeInline } from './report/escape.ts';
-import { COMMENT_MARKER, composeComment, headline, type EnvironmentReport } from './report/markdown.ts';
+import { headline, type EnvironmentReport } from './report/markdown.ts';
+import { publishPlanComment } from './review.ts';
 import { planSummary } from './report/summary.ts';
 import type { SecretMasker } from './secrets.ts';
 import { hasErrors, type Workspace } from './workspace.ts';
+import { isSettled } from './health.ts';
 
 export interface PublishOptions {
   /** Pull/merge request to keep the sticky comment on; undefined posts no comment. */
   readonly changeRequest: number | undefined;
-  /** The commit the plan is for (shown in the comment, and the check/status's commit). */
+  /** The commit the plan is for (stamped on the comment, and the check/status's commit). */
   readonly head: string;
+  /** The run's place in the event order (see JobContext.run), stamped on the comment. */
+  readonly run: number;
+  /** Tells whether the comment already shows a newer commit than `head`. */
+  readonly git: GitHistory;
   /** Where the full plan is (job summary, artifact), linked when the comment had to shorten it. */
   readonly fullDiffUrl: string | undefined;
   /** Said above the environment's details (e.g. "validated offline"). */
@@ -33,9 +39,8 @@ export interface PublishOptions {
 }
 
 /**
- * The sticky comment (this environment's section replaced, the others kept, within the
- * platform's `commentLimit`) and the check or commit status with its annotations. Every text is
- * masked before it leaves.
+ * The environment's own comment (left alone when it already shows a newer commit; see review.ts)
+ * and the check or commit status with its annotations. Every text is masked before it leaves.
  */
 export async function publishPlanReport(
   platform: ReviewPlatform,
@@ -43,16 +48,13 @@ export async function publishPlanReport(
   options: PublishOptions,
 ): Promise<void> {
   const { masker } = options;
-  if (options.changeRequest !== undefined) {
-    const existing = await platform.readComments(options.changeRequest, COMMENT_MARKER);
-    const bodies = composeComment(existing, options.note ? { ...report, note: options.note } : report, {
-      limit: platform.commentLimit,
-      fullDiffUrl: options.fullDiffUrl,
-      commit: options.head,
-    }).map((b) => masker.mask(b));
-    const { urls } = await platform.upsertComments(options.changeRequest, COMMENT_MARKER, bodies);
-    options.logger.info(`plan comment: ${urls.join(', ')}`);
-  }
+  if (options.changeRequest !== undefined)
+    await publishPlanComment(
+      options.note ? { ...report, note: options.note } : report,
+      { commit: options.head, run: options.run },
+      { fullDiffUrl: options.fullDiffUrl },
+      { platform, changeRequest: options.changeRequest, git: options.git, logger: options.logger, masker },
+    );
   const title = report.plan ? headline(report.plan.summary) : (report.failure ?? options.note ?? 'validated');
   await platform.reportCheck({
     name: `slipway / ${report.environment}`,
@@ -74,9 +76,12 @@ export async function renderForApply(
   workspace: Workspace,
   env: EnvironmentConfig,
   logger: Logger,
+  /** The cluster it is applied to: its version and APIs become helm's `.Capabilities`. */
+  kube?: KubeApi,
 ): Promise<Awaited<ReturnType<Workspace['renderAndValidate']>>> {
+  const capabilities = kube ? await capabilitiesOrDefaults(kube, logger) : undefined;
   const rendered = await logger.group(`${env.name}: render and validate`, () =>
-    workspace.renderAndValidate(env),
+    workspace.renderAndValidate(env, capabilities),
   );
   for (const finding of rendered.findings)
     (finding.severity === 'error' ? logger.error.bind(logger) : logger.warn.bind(logger))(
@@ -97,7 +102,7 @@ export async function renderForApply(
 export function applyFailure(result: ApplyResult): string | undefined {
   if (result.ok) return undefined;
   return `${result.outcomes
-    .filter((o) => o.error || (o.health && o.health.status !== 'Current'))
+    .filter((o) => o.error || !isSettled(o.health))
     .map((o) => describeRef(o.ref))
     .slice(0, 5)
     .join(', ')} failed`;
@@ -146,13 +151,15 @@ export async function recordedDeploy(
 ): Promise<{ result: ApplyResult | undefined; failure: string | undefined }> {
   const { platform, masker } = options;
   const record = platform && !options.dryRun ? platform : undefined;
+  // One deployment per apply: the job's own (GitHub's `environment:` opens one) when it exists.
   const deploymentId = record
-    ? await record.createDeployment({
+    ? ((await record.findJobDeployment?.(env.name, options.sha)) ??
+      (await record.createDeployment({
         environment: env.name,
         sha: options.sha,
         ref: options.ref,
         description: `Slipway apply of ${options.sha.slice(0, 12)}`,
-      })
+      })))
     : undefined;
   if (deploymentId) await record?.setDeploymentState(deploymentId, 'in_progress', 'applying', options.runUrl);
   let result: ApplyResult | undefined;

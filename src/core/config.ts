@@ -5,6 +5,7 @@ import { isPlainObject } from './objects.ts';
 import type { RepoPaths } from './paths.ts';
 import { parseYamlDocuments } from './yaml.ts';
 import { parseDuration } from './duration.ts';
+import { parseHealthChecks, type HealthCheckRule } from './health-rules.ts';
 
 /** A Helm release rendered into an environment; names follow Flux's HelmRelease so they copy across. */
 export interface HelmReleaseConfig {
@@ -20,7 +21,10 @@ export interface HelmReleaseConfig {
   /** Repo-relative values files, applied in order. */
   readonly valuesFiles: readonly string[];
   readonly values: Readonly<Record<string, unknown>>;
-  /** Talk plain HTTP to an `oci://` registry (Flux's `insecure`); for registries on a private network. */
+  /**
+   * Talk plain HTTP to an `oci://` registry (Flux's `insecure`), the chart's own and its `oci://`
+   * dependencies'; for registries on a private network.
+   */
   readonly insecure: boolean;
 }
 
@@ -50,6 +54,8 @@ export interface EnvironmentConfig {
   readonly cluster: ClusterPin | undefined;
   readonly wait: boolean;
   readonly timeoutSeconds: number;
+  /** Health rules (CEL) for kinds kstatus cannot judge, from `health-checks:`. */
+  readonly healthChecks: readonly HealthCheckRule[];
   readonly helm: readonly HelmReleaseConfig[];
 }
 
@@ -73,6 +79,7 @@ const ENV_KEYS = new Set([
   'cluster',
   'wait',
   'timeout',
+  'health-checks',
   'helm',
 ]);
 const HELM_KEYS = new Set([
@@ -149,6 +156,7 @@ function defaultEnvironment(name: string, envPath: string): EnvironmentConfig {
     cluster: undefined,
     wait: true,
     timeoutSeconds: 300,
+    healthChecks: [],
     helm: [],
   };
 }
@@ -308,6 +316,12 @@ function parseEnvironment(
         if (parsed) helm.push(parsed);
       });
   }
+  const healthChecks =
+    value['health-checks'] === undefined
+      ? []
+      : parseHealthChecks(value['health-checks'], (sub, message) => {
+          problem(sub ? `${at}.health-checks.${sub}` : `${at}.health-checks`, message);
+        });
   const namespace = str(value, 'namespace', at, problem);
   if (namespace !== undefined && !NAME.test(namespace))
     problem(`${at}.namespace`, `namespace "${namespace}" is not a valid namespace name`);
@@ -323,6 +337,7 @@ function parseEnvironment(
     cluster,
     wait: bool(value, 'wait', at, problem) ?? env.wait,
     timeoutSeconds,
+    healthChecks,
     helm,
   };
 }

@@ -4,4 +4,6 @@ export const FIELD_MANAGER_NAME = 'slipway';
 export const OWNER_LABEL = 'slipway.dev/environment';
 /** Annotation that keeps an object out of prune. */
 export const PRUNE_ANNOTATION = 'slipway.dev/prune';
+/** Annotation that applies an object without waiting for its health (`disabled`). */
+export const WAIT_ANNOTATION = 'slipway.dev/wait';
 export const HELM_KEEP_ANNOTATION = 'helm.sh/resource-policy';

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import type { EnvironmentConfig, SlipwayConfig } from './config.ts';
 import { UserError } from './errors.ts';
 import type { RepoPaths } from './paths.ts';
+import type { GitHistory } from './ports.ts';
+import { readChartSpec } from './render/helm-chart.ts';
 import { kustomizationFile, kustomizeDependencies } from './render/kustomize-graph.ts';
-import { isPlainObject } from './objects.ts';
-import { parseYamlDocuments } from './yaml.ts';
 
 export interface Detection {
   readonly environments: string[];
@@ -62,25 +62,21 @@ function safeReaddir(dir: string): Dirent[] {
   }
 }
 
-/** A local chart's `file://` dependencies in Chart.yaml are part of what it renders from. */
-function localChartDependencies(repo: RepoPaths, chart: string): string[] {
-  const chartFile = repo.resolve(`${chart}/Chart.yaml`, 'Chart.yaml');
-  if (!repo.exists(chartFile)) return [];
-  const spec = parseYamlDocuments(readFileSync(chartFile, 'utf8'), repo.relative(chartFile))[0]?.value;
-  if (!isPlainObject(spec) || !Array.isArray(spec.dependencies)) return [];
+/**
+ * A local chart's `file://` dependencies (Chart.yaml, or requirements.yaml for apiVersion v1), and
+ * theirs in turn: the release renders from those folders as well.
+ */
+function localChartDependencies(repo: RepoPaths, chart: string, seen = new Set<string>()): string[] {
+  if (seen.has(chart) || !repo.exists(repo.resolve(`${chart}/Chart.yaml`, 'Chart.yaml'))) return [];
+  seen.add(chart);
+  const spec = readChartSpec(repo, chart);
   const deps: string[] = [];
   for (const dependency of spec.dependencies) {
-    if (
-      isPlainObject(dependency) &&
-      typeof dependency.repository === 'string' &&
-      dependency.repository.startsWith('file://')
-    ) {
-      deps.push(
-        repo.relative(
-          repo.resolve(`${chart}/${dependency.repository.slice('file://'.length)}`, 'chart dependency'),
-        ),
-      );
-    }
+    if (!dependency.repository.startsWith('file://')) continue;
+    const folder = repo.relative(
+      repo.resolve(dependency.repository.slice('file://'.length), 'chart dependency', spec.dir),
+    );
+    deps.push(folder, ...localChartDependencies(repo, folder, seen));
   }
   return deps;
 }
@@ -112,4 +108,20 @@ export function detectAll(repo: RepoPaths, config: SlipwayConfig, changed: reado
     }
   }
   return affectedEnvironments(changed, dependencies);
+}
+
+/**
+ * Where a pull request's change starts: the merge base of its base and head, as GitHub's "Files
+ * changed" tab counts it. `pull_request.base.sha` is the base branch's tip when the event fired;
+ * once main has moved on, diffing from it would count main's own changes as the pull request's
+ * (and the danger lint would compare with a revision the branch never had).
+ */
+export async function pullRequestBase(git: GitHistory, baseTip: string, head: string): Promise<string> {
+  const mergeBase = await git.mergeBase(baseTip, head);
+  if (mergeBase) return mergeBase;
+  throw new UserError(
+    'git',
+    `cannot find where the change branched off: ${baseTip.slice(0, 12)} (base) and ${head.slice(0, 12)} (head) have no merge base in this checkout`,
+    { hint: 'check out the whole history (actions/checkout with `fetch-depth: 0`)' },
+  );
 }

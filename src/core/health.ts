@@ -1,10 +1,16 @@
 import { groupOf, isPlainObject, type KubeObject } from './objects.ts';
 
-export type HealthStatus = 'Current' | 'InProgress' | 'Failed' | 'Terminating' | 'NotFound';
+/** `Skipped`: applied but not waited for (annotated `slipway.dev/wait: disabled`). */
+export type HealthStatus = 'Current' | 'InProgress' | 'Failed' | 'Terminating' | 'NotFound' | 'Skipped';
 
 export interface Health {
   readonly status: HealthStatus;
   readonly message: string;
+}
+
+/** Whether an apply may count this object as done: Current, or not waited for on purpose. */
+export function isSettled(health: Health | undefined): boolean {
+  return health === undefined || health.status === 'Current' || health.status === 'Skipped';
 }
 
 interface Condition {

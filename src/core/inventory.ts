@@ -26,6 +26,11 @@ export interface Inventory {
   readonly entries: InventoryEntry[];
   readonly commit: string | undefined;
   readonly appliedAt: string | undefined;
+  /**
+   * The repository whose applies wrote it (`host/path`, see repository-identity.ts); undefined
+   * for an inventory written by a Slipway that did not record it, or by a run that did not know it.
+   */
+  readonly repository?: string | undefined;
   /** The ConfigMap as read, for optimistic concurrency on update. */
   readonly resourceVersion: string | undefined;
 }
@@ -88,6 +93,7 @@ export function decodeInventory(environment: string, configMap: KubeObject): Inv
     entries,
     commit: typeof data.commit === 'string' && data.commit ? data.commit : undefined,
     appliedAt: typeof data.appliedAt === 'string' ? data.appliedAt : undefined,
+    repository: typeof data.repository === 'string' && data.repository ? data.repository : undefined,
     resourceVersion: configMap.metadata.resourceVersion,
   };
 }
@@ -125,6 +131,7 @@ export function encodeInventory(inventory: Inventory): KubeObject {
       environment: inventory.environment,
       commit: inventory.commit ?? '',
       appliedAt: inventory.appliedAt ?? '',
+      repository: inventory.repository ?? '',
       objects: JSON.stringify(
         entries.map((e) => ({
           apiVersion: e.apiVersion,
@@ -135,6 +142,20 @@ export function encodeInventory(inventory: Inventory): KubeObject {
       ),
     },
   };
+}
+
+/** Entries of several lists, one per object (by group, kind, namespace, name); a later list's version wins. */
+export function mergeEntries(...lists: readonly (readonly InventoryEntry[])[]): InventoryEntry[] {
+  const map = new Map<string, InventoryEntry>();
+  for (const entry of lists.flat()) map.set(objectKey(entry), entry);
+  return [...map.values()];
+}
+
+/** The same entries at the same versions: an entry now read at a newer served version is re-recorded. */
+export function sameEntries(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  const keys = new Set(a.map((entry) => `${entry.apiVersion} ${objectKey(entry)}`));
+  return b.every((entry) => keys.has(`${entry.apiVersion} ${objectKey(entry)}`));
 }
 
 const INVENTORY_REF = (environment: string): ObjectRef => ({

@@ -1,3 +1,4 @@
+import { checkClusterPin } from './apply.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
 import { readInventory } from './inventory.ts';
@@ -8,6 +9,7 @@ import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import type { EnvironmentReport } from './report/markdown.ts';
 import { describeRef } from './objects.ts';
 import { hasErrors, type Workspace } from './workspace.ts';
+import { clusterCapabilities, type ClusterCapabilities } from './render/capabilities.ts';
 
 /**
  * Render, validate and (with a cluster) plan one environment, never throwing for a user's
@@ -16,17 +18,21 @@ import { hasErrors, type Workspace } from './workspace.ts';
 export async function planReport(
   workspace: Workspace,
   env: EnvironmentConfig,
-  kube: KubeApi | undefined,
+  /** The environment's cluster (its pin is checked before planning); undefined validates offline. */
+  cluster: { readonly kube: KubeApi; readonly server: string } | undefined,
   logger: Logger,
   concurrency: number,
   /** The change's base revision: adds the danger lint (selector changes, removed PVCs…) against it. */
   base?: { readonly revision: string; readonly git: GitHistory },
 ): Promise<EnvironmentReport> {
   let findings: Finding[] = [];
+  const kube = cluster?.kube;
   try {
-    const kubeVersion = kube ? await kube.serverVersion().catch(() => undefined) : undefined;
+    // The wrong cluster is refused at plan time too: a plan against it would be a lie.
+    if (cluster) await checkClusterPin(env, cluster.kube, cluster.server);
+    const capabilities = kube ? await capabilitiesOrDefaults(kube, logger) : undefined;
     const rendered = await logger.group(`${env.name}: render and validate`, () =>
-      workspace.renderAndValidate(env, kubeVersion),
+      workspace.renderAndValidate(env, capabilities),
     );
     findings = rendered.findings;
     if (base && !hasErrors(findings)) {
@@ -47,15 +53,42 @@ export async function planReport(
     if (!kube) return { environment: env.name, plan: undefined, findings, failure: undefined };
     const inventory = await readInventory(kube, env.name);
     const plan = await logger.group(`${env.name}: plan`, () =>
-      planEnvironment(env, rendered.manifests, { kube, logger, concurrency, inventory }),
+      planEnvironment(env, rendered.manifests, {
+        kube,
+        logger,
+        concurrency,
+        inventory,
+        repository: workspace.repository,
+      }),
     );
     logger.info(
       `${env.name}: ${plan.objects.length} objects planned with ${plan.requests} API requests in ${(plan.durationMs / 1000).toFixed(1)} s`,
     );
-    return { environment: env.name, plan, findings, failure: undefined };
+    // The prune budget and another repository's inventory fail the check, with the plan shown.
+    const refused = plan.refusals?.map((r) => r.message).join('; ');
+    // What the render has to say (helm hooks, …) is part of the plan a reviewer reads.
+    const shown =
+      rendered.notes.length > 0 ? { ...plan, notes: [...rendered.notes, ...(plan.notes ?? [])] } : plan;
+    return { environment: env.name, plan: shown, findings, failure: refused || undefined };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { environment: env.name, plan: undefined, findings, failure: describeError(error) };
+  }
+}
+
+/** The cluster's Capabilities for helm; helm's defaults, said in the log, when discovery fails. */
+export async function capabilitiesOrDefaults(
+  kube: KubeApi,
+  logger: Logger,
+): Promise<ClusterCapabilities | undefined> {
+  try {
+    return await clusterCapabilities(kube);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    logger.warn(
+      `cannot read the cluster's version and APIs for helm (${describeError(error)}): charts render with helm's default Capabilities`,
+    );
+    return undefined;
   }
 }
 

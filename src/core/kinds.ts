@@ -1,7 +1,11 @@
 import type { KubeObject } from './objects.ts';
 import { groupOf, isPlainObject } from './objects.ts';
 
-/** Built-in cluster-scoped kinds by `group/Kind`, for offline checks before discovery is known. */
+/**
+ * Built-in cluster-scoped kinds by `group/Kind`, for offline checks before discovery is known
+ * (validate, render). Checked against the API server's discovery in
+ * test/integration/ownership.test.ts.
+ */
 const CLUSTER_SCOPED = new Set([
   '/Namespace',
   '/Node',
@@ -33,6 +37,8 @@ const CLUSTER_SCOPED = new Set([
   'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
   'resource.k8s.io/DeviceClass',
   'resource.k8s.io/ResourceSlice',
+  'resource.k8s.io/DeviceTaintRule',
+  'storagemigration.k8s.io/StorageVersionMigration',
 ]);
 
 /** Built-in namespaced kinds: enough to tell "a kind the API server knows" offline. */
@@ -66,6 +72,9 @@ const NAMESPACED_BUILTIN = new Set([
   'discovery.k8s.io/EndpointSlice',
   'storage.k8s.io/CSIStorageCapacity',
   'events.k8s.io/Event',
+  'resource.k8s.io/ResourceClaim',
+  'resource.k8s.io/ResourceClaimTemplate',
+  'certificates.k8s.io/PodCertificateRequest',
 ]);
 
 export type Scope = 'cluster' | 'namespaced' | 'unknown';

@@ -1,6 +1,6 @@
-import { UserError } from './errors.ts';
+import { describeError, UserError } from './errors.ts';
 import { ensureNamespace, INVENTORY_NAMESPACE } from './inventory.ts';
-import { isPlainObject, type KubeObject } from './objects.ts';
+import { isPlainObject, type KubeObject, type ObjectRef } from './objects.ts';
 import type { KubeApi, Logger } from './ports.ts';
 
 export interface LockOptions {
@@ -10,9 +10,17 @@ export interface LockOptions {
   /** How long to wait for another run's lock before failing. */
   readonly waitSeconds: number;
   readonly pollMs?: number;
+  /** A monotonic clock in milliseconds (default `performance.now`); never another machine's. */
+  readonly now?: () => number;
 }
 
 export interface HeldLock {
+  /**
+   * Throws (UserError kind 'lock') when the lock may no longer be this run's: another run took the
+   * Lease over, or no renewal got through within the renew deadline (two thirds of the lease), so
+   * another run may have judged it expired. Call it before every stage that writes.
+   */
+  fence(stage: string): void;
   release(): Promise<void>;
 }
 
@@ -25,9 +33,30 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+function specOf(lease: KubeObject | undefined): Record<string, unknown> {
+  return lease && isPlainObject(lease.spec) ? lease.spec : {};
+}
+
+function holderOf(lease: KubeObject | undefined): string {
+  const holder = specOf(lease).holderIdentity;
+  return typeof holder === 'string' ? holder : '';
+}
+
+/** What a holder changes each time it renews: seeing it change is seeing the holder alive. */
+function recordOf(lease: KubeObject | undefined): string {
+  const spec = specOf(lease);
+  return JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime, spec.leaseDurationSeconds]);
+}
+
 /**
- * One run at a time per environment: a coordination.k8s.io Lease with holder and expiry, renewed
- * while held. A lease whose holder stopped renewing (a killed run) expires and is taken over.
+ * One run at a time per environment: a coordination.k8s.io Lease with holder and duration, renewed
+ * while held.
+ *
+ * Expiry is judged as client-go's leader election judges it: by how long *this* process has seen
+ * the Lease unchanged, on its own monotonic clock. The holder's `renewTime` is only compared with
+ * its previous value, never with our clock, so a runner whose clock is off by an hour neither
+ * steals a live lock nor waits an hour for a dead one. Taking over a dead run's lock therefore
+ * costs one lease duration of watching it first.
  */
 export async function acquireLock(
   kube: KubeApi,
@@ -35,6 +64,7 @@ export async function acquireLock(
   options: LockOptions,
   logger: Logger,
 ): Promise<HeldLock> {
+  const now = options.now ?? (() => performance.now());
   const ref = {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -42,45 +72,35 @@ export async function acquireLock(
     name: lockName(environment),
   };
   await ensureNamespace(kube, INVENTORY_NAMESPACE);
-  const deadline = Date.now() + options.waitSeconds * 1000;
+  const deadline = now() + options.waitSeconds * 1000;
+  let observed: { record: string; at: number } | undefined;
   let announced = false;
   for (;;) {
-    const now = new Date();
-    const lease = (spec: Record<string, unknown>, resourceVersion?: string): KubeObject => ({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: ref.name,
-        namespace: ref.namespace,
-        ...(resourceVersion ? { resourceVersion } : {}),
-        labels: { 'app.kubernetes.io/managed-by': 'slipway' },
-      },
-      spec,
-    });
-    const spec = {
-      holderIdentity: options.holder,
-      leaseDurationSeconds: options.leaseSeconds,
-      acquireTime: microTime(now),
-      renewTime: microTime(now),
-    };
     const current = await kube.get(ref);
+    const seen = now();
+    const record = recordOf(current);
+    if (observed?.record !== record) observed = { record, at: seen };
+    const holder = holderOf(current);
+    const duration = Number(specOf(current).leaseDurationSeconds ?? 0);
+    const free =
+      !current || holder === '' || holder === options.holder || seen - observed.at > duration * 1000;
     let held: KubeObject | undefined;
-    try {
-      if (!current) held = await kube.create(lease(spec));
-      else if (isFree(current, options.holder, now))
-        held = await kube.replace(lease(spec, current.metadata.resourceVersion));
-    } catch (error) {
-      if (!(error instanceof UserError && error.kind === 'conflict')) throw error;
-      // another run got there first: loop and look again
+    if (free) {
+      try {
+        held = await take(kube, ref, current, options);
+      } catch (error) {
+        if (!(error instanceof UserError && error.kind === 'conflict')) throw error;
+        // another run got there first: loop and look again
+      }
     }
-    if (held) return renewing(kube, held, options);
-    const holder =
-      current && isPlainObject(current.spec)
-        ? typeof current.spec.holderIdentity === 'string'
-          ? current.spec.holderIdentity
-          : ''
-        : '';
-    if (Date.now() >= deadline) {
+    if (held) {
+      if (current && holder !== '' && holder !== options.holder)
+        logger.warn(
+          `${environment}: took over the lock of ${holder}, unchanged for ${Math.round((seen - observed.at) / 1000)} s (longer than its ${duration} s lease)`,
+        );
+      return renewing(kube, { environment, ref }, held, seen, options, now);
+    }
+    if (now() >= deadline) {
       throw new UserError(
         'lock',
         `environment "${environment}" is locked by another run (${holder || 'unknown holder'}); waited ${options.waitSeconds} s`,
@@ -99,43 +119,90 @@ export async function acquireLock(
   }
 }
 
-function isFree(lease: KubeObject, holder: string, now: Date): boolean {
-  const spec = isPlainObject(lease.spec) ? lease.spec : {};
-  if (!spec.holderIdentity || spec.holderIdentity === holder) return true;
-  const renewed = typeof spec.renewTime === 'string' ? Date.parse(spec.renewTime) : 0;
-  const duration = typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : 0;
-  return renewed + duration * 1000 < now.getTime();
+async function take(
+  kube: KubeApi,
+  ref: { namespace: string; name: string },
+  current: KubeObject | undefined,
+  options: LockOptions,
+): Promise<KubeObject> {
+  const stamp = microTime(new Date());
+  const previous = specOf(current);
+  const changed = holderOf(current) !== options.holder;
+  const transitions = Number(previous.leaseTransitions ?? 0) + (current && changed ? 1 : 0);
+  const lease: KubeObject = {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: ref.name,
+      namespace: ref.namespace,
+      ...(current?.metadata.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+      labels: { 'app.kubernetes.io/managed-by': 'slipway' },
+    },
+    spec: {
+      holderIdentity: options.holder,
+      leaseDurationSeconds: options.leaseSeconds,
+      acquireTime: changed || typeof previous.acquireTime !== 'string' ? stamp : previous.acquireTime,
+      renewTime: stamp,
+      leaseTransitions: transitions,
+    },
+  };
+  return current ? kube.replace(lease) : kube.create(lease);
 }
 
-function renewing(kube: KubeApi, initial: KubeObject, options: LockOptions): HeldLock {
+function renewing(
+  kube: KubeApi,
+  { environment, ref }: { environment: string; ref: ObjectRef },
+  initial: KubeObject,
+  acquiredAt: number,
+  options: LockOptions,
+  now: () => number,
+): HeldLock {
+  const leaseMs = options.leaseSeconds * 1000;
+  const renewDeadlineMs = (leaseMs * 2) / 3;
   let lease = initial;
+  /** When the request of the last renewal that got through was sent (others saw it after that). */
+  let renewedAt = acquiredAt;
+  let lastError: string | undefined;
+  let lost: string | undefined;
   let stopped = false;
   let inflight: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    const sent = now();
+    try {
+      lease = await kube.replace({ ...lease, spec: { ...specOf(lease), renewTime: microTime(new Date()) } });
+      renewedAt = sent;
+      lastError = undefined;
+    } catch (error) {
+      lastError = describeError(error);
+      if (!(error instanceof UserError && error.kind === 'conflict')) return; // retried next tick
+      const live = await kube.get(ref).catch(() => undefined);
+      if (live && holderOf(live) === options.holder) lease = live;
+      else lost = `another run (${holderOf(live) || 'unknown'}) took the lock over`;
+    }
+  };
   const timer = setInterval(
     () => {
-      if (stopped) return;
-      const spec = { ...(isPlainObject(lease.spec) ? lease.spec : {}), renewTime: microTime(new Date()) };
-      inflight = kube.replace({ ...lease, spec }).then(
-        (updated) => {
-          lease = updated;
-        },
-        () => undefined, // a missed renewal is retried next tick; expiry is the safety net
-      );
+      if (!stopped && !lost) inflight = renew();
     },
-    Math.max(1000, (options.leaseSeconds * 1000) / 3),
+    Math.max(200, leaseMs / 3),
   );
   timer.unref();
   return {
+    fence(stage: string): void {
+      const silent = now() - renewedAt;
+      if (!lost && silent >= renewDeadlineMs)
+        lost = `the lock could not be renewed for ${Math.round(silent / 1000)} s${lastError ? ` (${lastError})` : ''}, so another run may hold it now`;
+      if (lost)
+        throw new UserError('lock', `${environment}: ${lost}; stopped before ${stage}`, {
+          hint: 'nothing more was written; run the apply again once the cluster is reachable (the next run re-plans from the live state)',
+        });
+    },
     async release(): Promise<void> {
       stopped = true;
       clearInterval(timer);
       await inflight; // release from the latest resourceVersion, not a stale one
-      const spec = {
-        ...(isPlainObject(lease.spec) ? lease.spec : {}),
-        holderIdentity: null,
-        renewTime: null,
-        acquireTime: null,
-      };
+      if (lost) return; // the Lease is, or may be, someone else's now
+      const spec = { ...specOf(lease), holderIdentity: null, renewTime: null, acquireTime: null };
       await kube.replace({ ...lease, spec }).catch(() => undefined);
     },
   };

@@ -40,7 +40,7 @@ export function parseManifests(text: string, file: string, via?: string): Parsed
   const findings: Finding[] = [];
   let documents: YamlDocument[];
   try {
-    documents = parseYamlDocuments(text, file);
+    documents = parseYamlDocuments(text, file, { kubectl: true });
   } catch (error) {
     if (error instanceof UserError) {
       findings.push({
@@ -57,6 +57,14 @@ export function parseManifests(text: string, file: string, via?: string): Parsed
     const location: Provenance = via ? { file, line: document.line, via } : { file, line: document.line };
     const value = document.value;
     if (value === null || value === undefined) continue; // an empty document between `---` lines
+    for (const warning of document.warnings ?? []) {
+      findings.push({
+        severity: 'warning',
+        rule: 'yaml-precision',
+        location: { ...location, line: warning.line },
+        message: warning.message,
+      });
+    }
     const keyLine = (keyPath: string): number | undefined => document.keyLines.get(keyPath);
     addObject(value, location, keyLine, manifests, findings);
   }
@@ -141,5 +149,32 @@ function structureProblems(value: Record<string, unknown>): { rule: string; key:
       message: '`metadata.namespace` must be a string',
     });
   }
+  if (isPlainObject(metadata)) problems.push(...stringMapProblems(metadata));
   return problems;
+}
+
+// kubectl decodes metadata into its typed form and refuses a label or annotation that is not a
+// string; read as YAML 1.1, `yes`, `on`, `0400` or `1.10` are not. Said here, with the line.
+function stringMapProblems(
+  metadata: Record<string, unknown>,
+): { rule: string; key: string; message: string }[] {
+  const problems: { rule: string; key: string; message: string }[] = [];
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = metadata[field];
+    if (!isPlainObject(map)) continue;
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value === 'string' || value === null) continue;
+      problems.push({
+        rule: 'metadata-not-string',
+        key: `metadata.${field}.${key}`,
+        message: `${field === 'labels' ? 'label' : 'annotation'} "${key}" is ${describeValue(value)}, not a string: kubectl refuses it too (YAML 1.1 reads yes/no/on/off and numbers as non-strings); quote the value`,
+      });
+    }
+  }
+  return problems;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'boolean' || typeof value === 'number') return `the ${typeof value} ${String(value)}`;
+  return Array.isArray(value) ? 'a list' : `a ${typeof value}`;
 }

@@ -1,8 +1,6 @@
 import { canonicalJson } from './canonical.ts';
 import { mapLimit, progressReporter } from './concurrency.ts';
 import type { EnvironmentConfig } from './config.ts';
-import { PROTECTED_KINDS } from './config.ts';
-import { HELM_KEEP_ANNOTATION, OWNER_LABEL, PRUNE_ANNOTATION } from './constants.ts';
 import { printableSides, secretSummary, unifiedDiff } from './diff.ts';
 import { describeError, UserError } from './errors.ts';
 import type { Inventory } from './inventory.ts';
@@ -10,18 +8,14 @@ import { crdScopes, scopeOf, type Scope } from './kinds.ts';
 import type { Manifest, Provenance } from './manifest.ts';
 import { appliesNoChange } from './noop.ts';
 import { isSecret, normalizeForDiff } from './normalize.ts';
-import {
-  describeRef,
-  groupOf,
-  objectKey,
-  refOf,
-  type KubeObject,
-  type ObjectRef,
-  type ResourceInfo,
-} from './objects.ts';
+import { groupOf, objectKey, refOf, type KubeObject, type ObjectRef, type ResourceInfo } from './objects.ts';
+import { adoptionOf, describeAdoption, previewAdoption, type Adoption } from './adopt.ts';
+import { ForeignOwners } from './foreign-owner.ts';
 import { takenFields, type TakenFields } from './ownership.ts';
+import { planDeletions } from './plan-deletion.ts';
+import { inventoryOwnerCheck, pruneBudgetRefusal, type PlanRefusal } from './prune-guard.ts';
 import type { KubeApi, Logger } from './ports.ts';
-import { desiredObject } from './prepare.ts';
+import { desiredObject, scopedEntries } from './prepare.ts';
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'delete' | 'orphan' | 'error';
 
@@ -40,6 +34,13 @@ export interface PlannedObject {
   readonly live: KubeObject | undefined;
   /** Applied only once its CRD or namespace exists, so the dry-run could not check it. */
   readonly deferred: boolean;
+  /** Fields kubectl owns that move to Slipway before the apply (see adopt.ts). */
+  readonly adopts?: Adoption | undefined;
+  /**
+   * A stale inventory entry neither deleted nor forgotten this run (it could not be read, or its
+   * kind is no longer served): the inventory keeps it, to try again next run.
+   */
+  readonly keepInInventory?: boolean;
 }
 
 export interface PlanSummary {
@@ -57,6 +58,10 @@ export interface Plan {
   readonly summary: PlanSummary;
   readonly requests: number;
   readonly durationMs: number;
+  /** Why this plan may not be applied as it stands (prune budget, another repository's inventory): it fails. */
+  readonly refusals?: readonly PlanRefusal[];
+  /** Said about the plan as a whole, e.g. an inventory adopted from an older Slipway. */
+  readonly notes?: readonly string[];
 }
 
 export interface PlanContext {
@@ -65,6 +70,10 @@ export interface PlanContext {
   readonly concurrency: number;
   /** Previous inventory: what it lists and Git no longer renders becomes a delete row. */
   readonly inventory: Inventory;
+  /** This run's repository (repository-identity.ts), checked against the inventory's. */
+  readonly repository?: string | undefined;
+  /** `--force`: refusals become notes, the apply goes ahead. */
+  readonly force?: boolean;
 }
 
 /**
@@ -96,7 +105,7 @@ export async function planEnvironment(
   };
   const desired = manifests.map((manifest) => ({
     manifest,
-    object: desiredObject(manifest, env, scope(manifest)),
+    ...desiredObject(manifest, env, scope(manifest)),
   }));
 
   const live = await fetchLive(
@@ -114,31 +123,40 @@ export async function planEnvironment(
       )
       .map(({ object }) => object.metadata.name ?? ''),
   );
-  const shared: PlanShared = { kinds, renderedCrds, newNamespaces, env, kube };
+  const owners = new ForeignOwners(kube, env);
+  const shared: PlanShared = { kinds, renderedCrds, newNamespaces, env, kube, owners };
   const progress = progressReporter(desired.length, 5_000, (done, total) =>
     context.logger.info(`${env.name}: planned ${done}/${total} objects`),
   );
-  const objects = await mapLimit(desired, context.concurrency, async ({ manifest, object }) => {
+  const objects = await mapLimit(desired, context.concurrency, async ({ manifest, object, notes }) => {
     const row = await planObject(object, manifest, live.get(objectKey(refOf(object))), shared);
     progress.tick();
-    return row;
+    return notes.length ? { ...row, note: [...notes, ...(row.note ? [row.note] : [])].join('; ') } : row;
   });
   progress.finish();
 
   const rendered = new Set(desired.map((d) => objectKey(refOf(d.object))));
-  const stale = context.inventory.entries.filter((entry) => !rendered.has(objectKey(entry)));
-  objects.push(
-    ...(await mapLimit(stale, context.concurrency, (entry) => planDeletion(entry, env, kube))).filter(
-      (row): row is PlannedObject => row !== undefined,
-    ),
+  const stale = (await scopedEntries(context.inventory.entries, kube)).filter(
+    (entry) => !rendered.has(objectKey(entry)),
   );
+  objects.push(...(await planDeletions(stale, env, kube, context.logger, context.concurrency)));
 
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, unchanged: 0, error: 0, orphan: 0 };
   for (const row of objects) summary[row.action]++;
+  const { refusals, notes } = planGuards(env, context, summary.delete);
+  const adopted = objects.filter((row) => row.adopts).length;
+  if (adopted > 0)
+    notes.push(
+      `adopts ${adopted} object${adopted === 1 ? '' : 's'} from kubectl: fields that kubectl applied move to Slipway's ownership on apply, so removing them from Git removes them from the cluster`,
+    );
+  for (const refusal of refusals) context.logger.error(`${env.name}: ${refusal.message}`);
+  for (const note of notes) context.logger.warn(`${env.name}: ${note}`);
   return {
     environment: env.name,
     objects,
     summary,
+    refusals,
+    notes,
     requests: kube.requestCount - requestsBefore,
     durationMs: Date.now() - started,
   };
@@ -195,13 +213,14 @@ interface PlanShared {
   readonly newNamespaces: ReadonlySet<string>;
   readonly env: EnvironmentConfig;
   readonly kube: KubeApi;
+  readonly owners: ForeignOwners;
 }
 
 async function planObject(
   object: KubeObject,
   manifest: Manifest,
   live: KubeObject | undefined,
-  { kinds, renderedCrds, newNamespaces, env, kube }: PlanShared,
+  { kinds, renderedCrds, newNamespaces, env, kube, owners }: PlanShared,
 ): Promise<PlannedObject> {
   const ref = refOf(object);
   const base = {
@@ -240,18 +259,29 @@ async function planObject(
       deferred: true,
     };
   }
+  const owner = live ? await owners.check(live) : {};
+  if (owner.error) return { ...base, action: 'error', diff: '', note: owner.error };
+  const adopts = adoptionOf(live);
+  const notes = [owner.note, adopts && describeAdoption(adopts)].filter((n): n is string => Boolean(n));
+  let note = notes.length ? notes.join('; ') : undefined;
   // No dry-run when the live object shows that applying cannot change it (most rows of a re-plan).
-  if (live && appliesNoChange(object, live))
-    return { ...base, action: 'unchanged', diff: '', note: undefined };
+  if (live && !adopts && appliesNoChange(object, live))
+    return { ...base, action: 'unchanged', diff: '', note };
   try {
-    const { object: result, created } = await kube.apply(object, { dryRun: true, force: env.forceConflicts });
-    const taken = takenFields(live, result);
-    if (created || !live)
-      return { ...base, action: 'create', diff: sideDiff(live, result, ref), note: undefined, taken };
+    const dryRun = await kube.apply(object, { dryRun: true, force: env.forceConflicts });
+    // The dry-run cannot see the adoption (written only on apply): preview what it removes.
+    const preview = live && adopts ? await previewAdoption(kube, live, dryRun.object) : undefined;
+    const result = preview?.object ?? dryRun.object;
+    if (preview?.problem) note = note ? `${note}; ${preview.problem}` : preview.problem;
+    const taken = takenFields(live, dryRun.object).filter((t) => !adopts?.managers.includes(t.manager));
+    if (dryRun.created || !live)
+      return { ...base, action: 'create', diff: sideDiff(live, result, ref), note, taken };
     // Unchanged rows need no YAML and no diff text.
     const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(result));
     const diff = same ? '' : sideDiff(live, result, ref);
-    return { ...base, action: same ? 'unchanged' : 'update', diff, note: undefined, taken };
+    // An adoption is a write even when nothing Git sets changes (the stale last-applied goes).
+    const action = same && !adopts ? 'unchanged' : 'update';
+    return { ...base, action, diff, note, taken, adopts };
   } catch (error) {
     if (!(error instanceof UserError) || error.kind === 'connection') throw error;
     return { ...base, action: 'error', diff: '', note: describeError(error) };
@@ -268,50 +298,24 @@ function label(ref: ObjectRef): string {
   return `${ref.namespace ? `${ref.namespace}/` : ''}${ref.kind.toLowerCase()}/${ref.name}`;
 }
 
-/** A delete row for an inventory entry Git no longer renders; undefined when nothing will happen. */
-async function planDeletion(
-  entry: ObjectRef,
+/**
+ * The plan-wide guards, decided here so the pull request's check fails before merge: the prune
+ * budget over the inventory as it was before this run, and whose inventory it is.
+ */
+function planGuards(
   env: EnvironmentConfig,
-  kube: KubeApi,
-): Promise<PlannedObject | undefined> {
-  const base = { ref: entry, source: undefined, desired: undefined, taken: [], deferred: false };
-  let live: KubeObject | undefined;
-  try {
-    live = await kube.get(entry);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    return {
-      ...base,
-      live: undefined,
-      action: 'error',
-      diff: '',
-      note: `cannot read ${describeRef(entry)} to plan its deletion: ${describeError(error)}`,
-    };
-  }
-  if (!live || live.metadata.deletionTimestamp) return undefined;
-  const sides = printableSides(live, undefined);
-  const diff = unifiedDiff(sides.before, '', label(entry));
-  const keep = pruneExemption(live, env);
-  if (keep) return { ...base, live, action: 'orphan', diff: '', note: keep };
-  return {
-    ...base,
-    live,
-    action: 'delete',
-    diff: isSecret(live) ? `# ${secretSummary(live, undefined)}\n${diff}` : diff,
-    note: undefined,
-  };
-}
-
-/** Why a stale object will not be deleted, or undefined when prune may delete it. */
-export function pruneExemption(live: KubeObject, env: EnvironmentConfig): string | undefined {
-  if (live.metadata.labels?.[OWNER_LABEL] !== env.name)
-    return `kept: no longer labelled ${OWNER_LABEL}=${env.name} (someone else owns it now)`;
-  if (live.metadata.annotations?.[PRUNE_ANNOTATION] === 'disabled')
-    return `kept: annotated ${PRUNE_ANNOTATION}: disabled`;
-  if (live.metadata.annotations?.[HELM_KEEP_ANNOTATION] === 'keep')
-    return `kept: annotated ${HELM_KEEP_ANNOTATION}: keep`;
-  if ((PROTECTED_KINDS as readonly string[]).includes(live.kind) && !env.allowDelete.includes(live.kind)) {
-    return `orphaned (protected): deleting a ${live.kind} deletes ${live.kind === 'PersistentVolumeClaim' ? 'its data' : 'everything in it'}; list ${live.kind} under allow-delete to let prune remove it`;
-  }
-  return undefined;
+  context: PlanContext,
+  deletions: number,
+): { refusals: PlanRefusal[]; notes: string[] } {
+  const refusals: PlanRefusal[] = [];
+  const notes: string[] = [];
+  const owner = inventoryOwnerCheck(context.inventory, context.repository);
+  if (owner.note) notes.push(owner.note);
+  if (owner.refusal) refusals.push(owner.refusal);
+  const budget = env.prune
+    ? pruneBudgetRefusal(env.pruneBudget, deletions, context.inventory.entries.length)
+    : undefined;
+  if (budget) refusals.push(budget);
+  if (!context.force) return { refusals, notes };
+  return { refusals: [], notes: [...notes, ...refusals.map((r) => `--force overrides: ${r.message}`)] };
 }

@@ -49,8 +49,19 @@ export interface ReviewPlatform {
   ): Promise<{ urls: string[] }>;
   /** Bodies of the comments marked `marker`, oldest first (other environments' sections live there). */
   readComments(changeRequest: number, marker: string): Promise<string[]>;
+  /**
+   * The merged pull/merge request a commit on the deploy branch came from (its merge, squash or
+   * rebased commit), or undefined for a direct push.
+   */
+  changeRequestOf(sha: string): Promise<number | undefined>;
   /** A check run (GitHub) or commit status (GitLab) with annotations on files and lines. */
   reportCheck(report: CheckReport): Promise<void>;
+  /**
+   * The deployment the CI job itself opened for this environment and commit and has not finished
+   * (a GitHub job with `environment:` gets one), to add statuses to instead of creating a second
+   * one; undefined when there is none. Platforms whose jobs open none leave this out.
+   */
+  findJobDeployment?(environment: string, sha: string): Promise<string | undefined>;
   /** Creates a deployment record and returns an id to update. */
   createDeployment(record: DeploymentRecord): Promise<string>;
   setDeploymentState(id: string, state: DeploymentState, description: string, logUrl?: string): Promise<void>;

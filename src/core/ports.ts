@@ -51,6 +51,11 @@ export interface DeleteOptions {
 export interface KubeApi {
   /** The resource serving a kind, or undefined when the cluster does not know the kind. */
   resolve(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  /**
+   * The server's preferred served version of a group's kind, whatever version it was recorded
+   * with (an inventory entry from before an upgrade); undefined when no version serves it.
+   */
+  resolveGroupKind(group: string, kind: string): Promise<ResourceInfo | undefined>;
   /** Forget cached discovery, e.g. after new CRDs became Established. */
   invalidateDiscovery(): void;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
@@ -60,12 +65,23 @@ export interface KubeApi {
   ): Promise<KubeObject[]>;
   /** Server-side apply with the field manager fixed by the adapter. */
   apply(object: KubeObject, options: ApplyOptions): Promise<{ object: KubeObject; created: boolean }>;
+  /**
+   * A JSON patch (RFC 6902) by Slipway's field manager, e.g. to migrate managedFields; the
+   * server's refusal (409 when a guarded resourceVersion moved on) is a UserError.
+   */
+  jsonPatch(ref: ObjectRef, operations: readonly unknown[]): Promise<KubeObject>;
   /** Returns false when the object was already gone. */
   delete(ref: ObjectRef, options?: DeleteOptions): Promise<boolean>;
   /** Create or replace a whole object (used for Slipway's own records: inventory, lock). */
   create(object: KubeObject): Promise<KubeObject>;
-  replace(object: KubeObject): Promise<KubeObject>;
+  /** With `dryRun`, the server defaults and validates the object and writes nothing. */
+  replace(object: KubeObject, options?: { readonly dryRun?: boolean }): Promise<KubeObject>;
   serverVersion(): Promise<string>;
+  /**
+   * Every served `group/version` and `group/version/Kind` (from the cached discovery), sorted:
+   * what helm puts in `.Capabilities.APIVersions` when it talks to a cluster.
+   */
+  servedApiVersions(): Promise<string[]>;
   /** Requests sent so far, for progress and benchmarks. */
   readonly requestCount: number;
 }

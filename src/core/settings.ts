@@ -11,6 +11,11 @@ export interface Settings {
   /** How long transient API failures are retried before giving up (seconds). */
   readonly retrySeconds: number;
   readonly tools: { readonly kustomize: string; readonly kubectl: string; readonly helm: string };
+  /**
+   * Which repository this is (`host/path`, from repositoryIdentity), recorded in inventories so
+   * another repository's are not pruned; undefined when nothing names it.
+   */
+  readonly repository?: string | undefined;
 }
 
 export const DEFAULT_CONCURRENCY = 16;

@@ -52,15 +52,19 @@ export function validateManifests(manifests: readonly Manifest[]): Finding[] {
       });
     }
     const scope: Scope = scopeOf(object.apiVersion, object.kind, crds);
+    // kubectl and the API server ignore a namespace on a cluster-scoped object, and kustomize's
+    // `namespace:` sets one on every kind it does not know: Slipway drops it too (and says so).
+    // Offline only built-in kinds and CRDs in the render are known; the plan uses discovery.
     if (scope === 'cluster' && namespace !== undefined) {
       findings.push({
-        severity: 'error',
+        severity: 'warning',
         rule: 'namespace-on-cluster-scoped',
         location: at('metadata.namespace'),
-        message: `${object.kind} is cluster-scoped but sets metadata.namespace "${namespace}": remove the namespace`,
+        message: `${object.kind} is cluster-scoped: its metadata.namespace "${namespace}" is ignored (as kubectl does) and the object is applied without one`,
       });
     }
-    const key = objectKey(refOf(object));
+    const ref = refOf(object);
+    const key = objectKey(scope === 'cluster' ? { ...ref, namespace: undefined } : ref);
     const earlier = seen.get(key);
     if (earlier) {
       findings.push({

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeError, UserError } from './errors.ts';
 import type { CommandRunner, GitHistory, Logger } from './ports.ts';
+import type { ClusterCapabilities } from './render/capabilities.ts';
 import { renderEnvironment, type RenderResult } from './render/render.ts';
 import type { Settings } from './settings.ts';
 import { dangerLint, validateManifests } from './validate.ts';
@@ -51,18 +52,23 @@ export class Workspace {
     this.config = loadConfig(this.repo, settings.configFile);
   }
 
+  /** This repository's identity for inventories (Settings.repository). */
+  get repository(): string | undefined {
+    return this.settings.repository;
+  }
+
   environment(name: string): EnvironmentConfig {
     return environmentOrThrow(this.config, name);
   }
 
   /** Renders and validates offline; findings with severity error mean "do not apply or prune". */
-  async renderAndValidate(env: EnvironmentConfig, kubeVersion?: string): Promise<RenderResult> {
+  async renderAndValidate(env: EnvironmentConfig, capabilities?: ClusterCapabilities): Promise<RenderResult> {
     const rendered = await renderEnvironment(env, {
       repo: this.repo,
       runner: this.runner,
       logger: this.logger,
       tools: this.settings.tools,
-      ...(kubeVersion ? { kubeVersion } : {}),
+      ...(capabilities ? { capabilities } : {}),
     });
     for (const manifest of rendered.manifests) {
       if (!isSecret(manifest.object)) continue;
@@ -118,13 +124,21 @@ export class Workspace {
   }
 }
 
-/** Offline namespace defaulting for `slipway render`: built-in kinds and CRDs in the same render. */
+/**
+ * Offline namespaces for `slipway render`, as the plan sets them: a default namespace on
+ * namespaced kinds, none on cluster-scoped ones. Without a cluster only built-in kinds and CRDs in
+ * the same render are known; other custom kinds are printed as rendered.
+ */
 export function withOfflineNamespaces(manifests: readonly Manifest[], env: EnvironmentConfig): Manifest[] {
   const crds = crdScopes(manifests.map((m) => m.object));
   return manifests.map((manifest) => {
     const { object } = manifest;
-    if (object.metadata.namespace || scopeOf(object.apiVersion, object.kind, crds) !== 'namespaced')
-      return manifest;
+    const scope = scopeOf(object.apiVersion, object.kind, crds);
+    if (scope === 'cluster' && object.metadata.namespace !== undefined) {
+      const { namespace: _namespace, ...metadata } = object.metadata;
+      return { ...manifest, object: { ...object, metadata } };
+    }
+    if (object.metadata.namespace || scope !== 'namespaced') return manifest;
     return {
       ...manifest,
       object: {

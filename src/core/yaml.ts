@@ -1,5 +1,12 @@
 import { constructFromEvents, parseEvents, type Event } from 'js-yaml';
 import { UserError } from './errors.ts';
+import {
+  assertKubectlDocuments,
+  assertKubectlSeparators,
+  constructLikeKubectl,
+  KubectlYamlError,
+  type KubectlYamlNote,
+} from './yaml-kubectl.ts';
 
 /** One parsed YAML document, with the line its content starts on and the lines of its keys. */
 export interface YamlDocument {
@@ -8,6 +15,8 @@ export interface YamlDocument {
   readonly line: number;
   /** Dotted key path (`metadata.name`, `spec.template`) to the 1-based line of that key. */
   readonly keyLines: ReadonlyMap<string, number>;
+  /** Read as kubectl reads it, but worth a warning (an integer JavaScript cannot hold exactly). */
+  readonly warnings?: readonly { readonly line: number; readonly message: string }[];
 }
 
 // Alias expansion is how a "billion laughs" document explodes; real manifests barely use aliases.
@@ -22,18 +31,45 @@ const KEY_LINE_DEPTH = 4;
 
 const EVENT = { DOCUMENT: 1, SEQUENCE: 2, MAPPING: 3, SCALAR: 4, ALIAS: 5, POP: 6 } as const;
 
+export interface YamlOptions {
+  /**
+   * Read values as kubectl, Helm and Flux do (YAML 1.1 by go-yaml v2: `0400` is 256, `yes` is
+   * true, `<<` merges): for Kubernetes manifests. Otherwise YAML 1.2 core, for Slipway's own files.
+   */
+  readonly kubectl?: boolean;
+}
+
 /**
  * Parses a multi-document YAML (or JSON) text. Throws a UserError with the file and line of the
- * first syntax problem; duplicate keys are errors, as the API server would reject them too.
+ * first syntax problem; duplicate keys are errors: kubectl would silently keep one of them.
  */
-export function parseYamlDocuments(text: string, file: string): YamlDocument[] {
+export function parseYamlDocuments(text: string, file: string, options: YamlOptions = {}): YamlDocument[] {
   const lines = lineStarts(text);
   let events: Event[];
   let values: unknown[];
+  let notes: (readonly KubectlYamlNote[])[] = [];
   try {
+    if (options.kubectl) assertKubectlSeparators(text);
     events = parseEvents(text, { filename: file, maxDepth: MAX_DEPTH });
-    values = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
+    if (options.kubectl) assertKubectlDocuments(events);
+    if (options.kubectl) {
+      const read = constructLikeKubectl(events, text, {
+        maxAliases: MAX_ALIASES,
+        maxExpandedNodes: MAX_EXPANDED_NODES,
+      });
+      values = read.map((document) => document.value);
+      notes = read.map((document) => document.notes);
+    } else {
+      values = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
+    }
   } catch (error) {
+    if (error instanceof KubectlYamlError) {
+      throw new UserError('yaml', `invalid YAML: ${error.message}`, {
+        location: { file, line: lineOf(lines, error.offset) },
+        hint: error.hint,
+        cause: error,
+      });
+    }
     throw yamlError(error, file);
   }
   const documents: YamlDocument[] = [];
@@ -47,8 +83,17 @@ export function parseYamlDocuments(text: string, file: string): YamlDocument[] {
       continue;
     }
     const { end, keyLines, start } = indexDocument(text, events, i + 1, lines);
-    if (hasAliases) assertBoundedExpansion(values[index], file, start);
-    documents.push({ value: values[index], line: start, keyLines });
+    if (hasAliases && !options.kubectl) assertBoundedExpansion(values[index], file, start);
+    const warnings = (notes[index] ?? []).map((note) => ({
+      line: lineOf(lines, note.offset),
+      message: note.message,
+    }));
+    documents.push({
+      value: values[index],
+      line: start,
+      keyLines,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
     index++;
     i = end;
   }

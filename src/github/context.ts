@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { pullRequestBase } from '../core/detect.ts';
 import { UserError } from '../core/errors.ts';
 import { isPlainObject } from '../core/objects.ts';
+import type { GitHistory } from '../core/ports.ts';
 
 export type Mode = 'detect' | 'plan' | 'apply' | 'resync' | 'drift' | 'validate' | 'skip';
 
@@ -11,15 +13,27 @@ export interface RunContext {
   readonly repo: string;
   readonly sha: string;
   readonly ref: string;
-  /** Revisions to compare for detection; undefined base means "everything changed". */
+  /**
+   * Revisions to compare for detection; undefined base means "everything changed". For a pull
+   * request `readContext` gives the base branch's tip; `withMergeBase` turns it into the merge base.
+   */
   readonly base: string | undefined;
   readonly head: string;
   readonly pullRequest: number | undefined;
+  /**
+   * A merge queue's check (`merge_group`): `base` is the queue's base commit, `head` the merge
+   * commit the queue would push, the commit its checks must report on.
+   */
+  readonly mergeGroup: boolean;
+  /** `GITHUB_RUN_ID`: grows with every new workflow run, so it orders runs by when their event came. */
+  readonly runId: number;
   /** A pull request from a fork: no secrets, a read-only token. */
   readonly fromFork: boolean;
   readonly defaultBranch: string | undefined;
   readonly branch: string | undefined;
   readonly runUrl: string;
+  /** The repository's page, e.g. https://github.com/acme/deploys. */
+  readonly repoUrl: string;
   readonly apiUrl: string;
   readonly workspace: string;
   readonly summaryFile: string | undefined;
@@ -61,6 +75,7 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
   const prBase = pr && isPlainObject(pr.base) ? pr.base : {};
   const prHead = pr && isPlainObject(pr.head) ? pr.head : {};
   const headRepo = isPlainObject(prHead.repo) ? prHead.repo : {};
+  const group = event === 'merge_group' && isPlainObject(payload.merge_group) ? payload.merge_group : undefined;
   const sha = need('GITHUB_SHA');
   const ref = env.GITHUB_REF ?? '';
   let base: string | undefined;
@@ -68,6 +83,9 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
   if (pr) {
     base = typeof prBase.sha === 'string' ? prBase.sha : undefined;
     head = typeof prHead.sha === 'string' ? prHead.sha : sha;
+  } else if (group) {
+    base = typeof group.base_sha === 'string' ? group.base_sha : undefined;
+    head = typeof group.head_sha === 'string' ? group.head_sha : sha;
   } else if (event === 'push') {
     const before = typeof payload.before === 'string' ? payload.before : undefined;
     base = before && !ZERO_SHA.test(before) ? before : undefined;
@@ -89,6 +107,8 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
         : typeof payload.number === 'number'
           ? payload.number
           : undefined,
+    mergeGroup: group !== undefined,
+    runId: Number(env.GITHUB_RUN_ID ?? 0) || 0,
     // head.repo is null when the fork has been deleted: still a fork, still without secrets.
     fromFork:
       pr !== undefined &&
@@ -99,6 +119,7 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
       ? ref.slice('refs/heads/'.length)
       : (env.GITHUB_HEAD_REF ?? undefined),
     runUrl: `${server}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID ?? '0'}`,
+    repoUrl: `${server}/${owner}/${repo}`,
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     summaryFile: env.GITHUB_STEP_SUMMARY,
@@ -132,6 +153,7 @@ export function modeFor(
   switch (context.event) {
     case 'pull_request':
     case 'pull_request_target':
+    case 'merge_group':
       return environment ? 'plan' : 'detect';
     case 'push': {
       const branch = deployBranch ?? context.defaultBranch;
@@ -145,4 +167,13 @@ export function modeFor(
     default:
       return 'skip';
   }
+}
+
+/**
+ * The context with a pull request's base replaced by its merge base with the head (see
+ * pullRequestBase). A merge group's base is already where its merge commit starts.
+ */
+export async function withMergeBase(context: RunContext, git: GitHistory): Promise<RunContext> {
+  if (context.pullRequest === undefined || context.mergeGroup || !context.base) return context;
+  return { ...context, base: await pullRequestBase(git, context.base, context.head) };
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
+import { parseClusterAuth, type ClusterAuth } from './cluster-auth.ts';
 
 export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate';
 const COMMANDS: readonly ActionCommand[] = ['auto', 'detect', 'plan', 'apply', 'drift', 'validate'];
@@ -10,8 +11,12 @@ export interface ActionInputs {
   /** One environment, `all`, or undefined (detect, or every environment for drift). */
   readonly environment: string | undefined;
   readonly config: string | undefined;
-  /** Kubeconfig file contents (from a secret); undefined means $KUBECONFIG / ~/.kube/config. */
+  /** Kubeconfig file contents (from a secret); undefined needs `inCluster` (no silent fallback). */
   readonly kubeconfig: string | undefined;
+  /** Use the runner pod's service account on purpose (never a silent fallback). */
+  readonly inCluster: boolean;
+  /** The kubeconfig's credentials, or the job's OIDC ID token (`auth: github-oidc`). */
+  readonly auth: ClusterAuth;
   readonly context: string | undefined;
   readonly token: string;
   readonly deployBranch: string | undefined;
@@ -62,11 +67,14 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
       problems.push(`input "timeout" must be a duration like 90s or 5m, got "${timeout}"`);
     }
   }
+  const inCluster = flag('in-cluster', false);
   const inputs: ActionInputs = {
     command: command ?? 'auto',
     environment: text('environment'),
     config: text('config'),
     kubeconfig: text('kubeconfig'),
+    inCluster,
+    auth: parseClusterAuth(text, { kubeconfig: text('kubeconfig') !== undefined, inCluster }, problems),
     context: text('context'),
     token: text('github-token') ?? '',
     deployBranch: text('deploy-branch'),
@@ -82,6 +90,8 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     slackWebhook: text('slack-webhook'),
     webhookUrl: text('webhook-url'),
   };
+  if (inputs.kubeconfig !== undefined && inputs.inCluster)
+    problems.push('inputs "kubeconfig" and "in-cluster: true" exclude each other: choose one');
   if (problems.length > 0) {
     throw new UserError('config', `invalid action inputs: ${problems.join('; ')}`, {
       hint: 'see the inputs in action.yml or the README',

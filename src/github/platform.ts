@@ -68,6 +68,7 @@ interface HttpFailure {
 
 const PERMISSION = {
   comments: 'pull-requests: write',
+  readPulls: 'pull-requests: read',
   checks: 'checks: write',
   deployments: 'deployments: write',
   statuses: 'statuses: write',
@@ -238,6 +239,22 @@ export class GitHubPlatform implements ReviewPlatform {
       .sort((a, b) => a.id - b.id);
   }
 
+  async changeRequestOf(sha: string): Promise<number | undefined> {
+    const pulls = await this.#call(
+      `find the pull request of commit ${sha.slice(0, 12)}`,
+      PERMISSION.readPulls,
+      () =>
+        this.#octokit.paginate(this.#octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
+          ...this.#repoParams,
+          commit_sha: sha,
+          per_page: 100,
+        }),
+    );
+    // Open pull requests that merely contain the commit are not where it came from.
+    const merged = pulls.filter((pull) => pull.merged_at !== null);
+    return (merged.find((pull) => pull.merge_commit_sha === sha) ?? merged[0])?.number;
+  }
+
   async reportCheck(report: CheckReport): Promise<void> {
     this.#assertWithin('check summary', report.summary, GITHUB_LIMITS.checkSummary);
     if (report.text !== undefined) this.#assertWithin('check text', report.text, GITHUB_LIMITS.checkText);
@@ -272,6 +289,30 @@ export class GitHubPlatform implements ReviewPlatform {
         }),
       );
     }
+  }
+
+  /**
+   * A job with `environment:` gets a deployment from GitHub itself: the newest deployment of this
+   * commit to this environment whose last status is not final is that job's, and gets Slipway's
+   * statuses instead of a second deployment.
+   */
+  async findJobDeployment(environment: string, sha: string): Promise<string | undefined> {
+    const action = `find the job's deployment to ${environment}`;
+    const { data: deployments } = await this.#call(action, PERMISSION.deployments, () =>
+      this.#octokit.rest.repos.listDeployments({ ...this.#repoParams, sha, environment, per_page: 10 }),
+    );
+    const newest = [...deployments].sort((a, b) => b.id - a.id)[0];
+    if (!newest) return undefined;
+    const { data: statuses } = await this.#call(action, PERMISSION.deployments, () =>
+      this.#octokit.rest.repos.listDeploymentStatuses({
+        ...this.#repoParams,
+        deployment_id: newest.id,
+        per_page: 1,
+      }),
+    );
+    const state = statuses[0]?.state;
+    const open = state === undefined || ['queued', 'pending', 'in_progress'].includes(state);
+    return open ? String(newest.id) : undefined;
   }
 
   async createDeployment(record: DeploymentRecord): Promise<string> {

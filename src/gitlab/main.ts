@@ -2,28 +2,21 @@
  * `slipway ci`: Slipway inside a GitLab CI/CD job. The pipeline source picks the mode (see
  * context.ts): a merge request pipeline plans the affected environments and keeps one sticky note
  * on the merge request; a push to the default branch applies them; a pipeline started from the web
- * UI re-syncs; a scheduled pipeline checks drift. Results go to GitLab through GitLabPlatform
- * (notes, commit statuses, drift issues) with the token in SLIPWAY_GITLAB_TOKEN; the full plan is
- * written to `slipway-plan/<env>.md` for the job's artifacts.
- *
- * The engine is used exactly as the GitHub action uses it (planReport, composeComment through
- * publishPlanReport, renderForApply, applyEnvironment); only the delivery differs.
+ * UI re-syncs; a scheduled pipeline checks drift. The job itself runs in the engine
+ * (src/core/job/run-job.ts), exactly as the GitHub Action's does; this file reads GitLab's
+ * variables once and supplies GitLab's platform and the job's outputs (log, report files).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyEnvironment } from '../core/apply.ts';
-import { driftBody, publishPlanReport, recordedDeploy, renderForApply } from '../core/ci.ts';
-import type { EnvironmentConfig } from '../core/config.ts';
-import { detectAll } from '../core/detect.ts';
-import { assertNever, describeError, UserError } from '../core/errors.ts';
-import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../core/jobs.ts';
-import type { GitHistory, KubeApi, Logger } from '../core/ports.ts';
-import type { EnvironmentReport } from '../core/report/markdown.ts';
-import { applySummary, planSummary } from '../core/report/summary.ts';
-import { planAsText } from '../core/report/text.ts';
+import { UserError } from '../core/errors.ts';
+import { runJob } from '../core/job/run-job.ts';
+import { parseFlag, parseLockWait } from '../core/job/settings.ts';
+import type { JobContext, JobSettings, Targets } from '../core/job/types.ts';
+import type { GitHistory, Logger } from '../core/ports.ts';
 import type { SecretMasker } from '../core/secrets.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Workspace } from '../core/workspace.ts';
+import { ConnectionPool, type Credentials } from '../kube/connections.ts';
+import { exitForSignal, interruptHandler } from '../tools/interrupt.ts';
 import { notificationPayload, notify } from '../tools/notify.ts';
 import {
   gitlabMode,
@@ -32,7 +25,11 @@ import {
   type GitLabMode,
   type GitLabRunContext,
 } from './context.ts';
+import { gitlabOidcCredentials, wantsGitLabOidc } from './cluster-auth.ts';
+import { GitLabOutputs } from './outputs.ts';
 import { GitLabPlatform } from './platform.ts';
+import { detectBuild } from '../tools/build-info.ts';
+import { describeBuild } from '../core/version.ts';
 
 export interface CiOptions {
   /** One environment; undefined means every affected one (plan, apply) or every one (resync, drift). */
@@ -53,20 +50,12 @@ export interface CiDependencies {
   readonly masker: SecretMasker;
 }
 
-interface Job extends CiDependencies {
-  readonly options: CiOptions;
-  readonly context: GitLabRunContext;
-  readonly platform: GitLabPlatform | undefined;
-  /** Folder for `<env>.md` plan and apply reports (the job's artifacts). */
-  readonly reportDir: string;
-  readonly kubeconfig: string | undefined;
-}
-
 const TOKEN_VARIABLE = 'SLIPWAY_GITLAB_TOKEN';
 
 /** Runs the job; returns the exit code. User errors are thrown to the CLI's one catch. */
 export async function runGitLabCi(options: CiOptions, deps: CiDependencies): Promise<number> {
   const { env, logger, masker } = deps;
+  logger.info(describeBuild(await detectBuild(env, process.argv[1])));
   if (!env.GITLAB_CI)
     throw new UserError('usage', '`slipway ci` runs inside a GitLab CI/CD job (GITLAB_CI is not set)', {
       hint: 'include the component templates/slipway.yml in .gitlab-ci.yml; on a laptop use `slipway diff` and `slipway apply`',
@@ -76,11 +65,112 @@ export async function runGitLabCi(options: CiOptions, deps: CiDependencies): Pro
   masker.add(token);
   masker.add(env.CI_JOB_TOKEN);
   const mode = options.mode ?? gitlabMode(context);
-  // A pipeline run from the web UI can ask for a plan only with the variable SLIPWAY_DRY_RUN=true.
-  const dryRun = options.dryRun || env.SLIPWAY_DRY_RUN === 'true';
-  let platform: GitLabPlatform | undefined;
-  if (token && !context.fromFork) {
-    platform = new GitLabPlatform({
+  const settings = jobSettings(options, deps);
+  const credentials = credentialsOf(deps, context, mode);
+  logger.info(
+    `slipway ci: ${mode} (pipeline source ${context.pipelineSource}${context.mergeRequestIid === undefined ? '' : `, merge request !${context.mergeRequestIid}`}${options.env ? `, environment ${options.env}` : ''})`,
+  );
+  if (mode === 'skip') {
+    logger.info(`nothing to do: ${skipReason(context)}`);
+    return 0;
+  }
+  const projectDir = context.projectDir ?? deps.settings.repo;
+  const outcome = await runJob(mode, jobContext(options, context, mode, deps.workspace), settings, {
+    workspace: deps.workspace,
+    git: deps.git,
+    logger,
+    masker,
+    platform: platformOf(deps, context, token),
+    clusters: new ConnectionPool({
+      credentials,
+      context: deps.settings.context,
+      concurrency: deps.settings.concurrency,
+      retryDeadlineMs: deps.settings.retrySeconds * 1000,
+      onSecret: (secret) => masker.add(secret),
+    }),
+    outputs: new GitLabOutputs({
+      stdout: deps.stdout,
+      logger,
+      masker,
+      reportDir: path.resolve(projectDir, env.SLIPWAY_REPORT_DIR ?? 'slipway-plan'),
+      projectDir: context.projectDir,
+      jobUrl: context.jobUrl,
+      runUrl: context.runUrl,
+    }),
+    notify: (applied) =>
+      notify(
+        {
+          slackWebhook: env.SLIPWAY_SLACK_WEBHOOK || undefined,
+          webhookUrl: env.SLIPWAY_WEBHOOK_URL || undefined,
+        },
+        notificationPayload(applied, context.sha, context.runUrl),
+        (m) => logger.warn(m),
+      ),
+    onInterrupt: interruptHandler(exitForSignal, (signal) =>
+      logger.warn(`interrupted (${signal}): releasing the environment lock`),
+    ),
+    checkSummaryBudget: 65_000,
+  });
+  // Every failure was logged where it happened; the exit code carries it to the pipeline.
+  return outcome.code;
+}
+
+function jobSettings(options: CiOptions, deps: CiDependencies): JobSettings {
+  const { env } = deps;
+  return {
+    concurrency: deps.settings.concurrency,
+    lockWaitSeconds: parseLockWait(env.SLIPWAY_LOCK_WAIT_SECONDS),
+    // A pipeline run from the web UI can ask for a plan only with the variable SLIPWAY_DRY_RUN=true.
+    dryRun: options.dryRun || parseFlag('SLIPWAY_DRY_RUN', env.SLIPWAY_DRY_RUN, false),
+    prune: true,
+    force: parseFlag('SLIPWAY_FORCE', env.SLIPWAY_FORCE, false),
+    heal: false,
+    timeoutSeconds: undefined,
+    comment: true,
+  };
+}
+
+function jobContext(
+  options: CiOptions,
+  context: GitLabRunContext,
+  mode: Exclude<GitLabMode, 'skip'>,
+  workspace: Workspace,
+): JobContext {
+  const only = options.env && options.env !== 'all' ? options.env : undefined;
+  // plan and apply: what the change touches; resync and drift: the one named, or every one.
+  const targets: Targets =
+    mode === 'plan' || mode === 'apply'
+      ? { kind: 'affected', only }
+      : { kind: 'named', names: only ? [only] : [...workspace.config.environments.keys()] };
+  return {
+    targets,
+    sha: context.sha,
+    head: context.statusSha,
+    base: context.base,
+    changeRequest: context.mergeRequestIid,
+    mergeGroup: false,
+    run: context.pipelineId ?? 0,
+    deploymentUrl: context.projectUrl
+      ? () => `${context.projectUrl?.replace(/\/+$/, '') ?? ''}/-/environments`
+      : undefined,
+    changeNoun: context.mergeRequestIid === undefined ? 'push' : 'merge request',
+    branch: context.branch,
+    ref: context.branch ?? context.ref,
+    deployBranch: context.defaultBranch,
+    fromFork: context.fromFork,
+    runUrl: context.runUrl,
+    lockHolder: `gitlab/${context.projectId}/pipeline-${context.pipelineId ?? 0}`,
+  };
+}
+
+function platformOf(
+  deps: CiDependencies,
+  context: GitLabRunContext,
+  token: string | undefined,
+): GitLabPlatform | undefined {
+  const { env, logger } = deps;
+  if (token && !context.fromFork)
+    return new GitLabPlatform({
       token,
       apiUrl: context.apiUrl,
       projectId: context.projectId,
@@ -88,255 +178,60 @@ export async function runGitLabCi(options: CiOptions, deps: CiDependencies): Pro
       targetUrl: context.runUrl,
       pipelineId: context.pipelineId,
       ref: context.ref,
-      recordDeployments: env.SLIPWAY_RECORD_DEPLOYMENTS === 'true',
+      // A job whose `environment:` has `action: start` gets a deployment from GitLab for every
+      // run, changed or not; otherwise Slipway records one per real apply through the API.
+      recordDeployments: parseFlag(
+        'SLIPWAY_RECORD_DEPLOYMENTS',
+        env.SLIPWAY_RECORD_DEPLOYMENTS,
+        env.CI_ENVIRONMENT_ACTION !== 'start',
+      ),
       tokenVariable: TOKEN_VARIABLE,
     });
-  } else if (mode !== 'skip') {
-    logger.warn(
-      context.fromFork
-        ? 'merge request from a fork: Slipway posts no note or status with the parent project’s token'
-        : `${TOKEN_VARIABLE} is not set: nothing is posted to GitLab (no merge request note, commit status or drift issue); add a project access token with the \`api\` scope and the Developer role as a masked CI/CD variable ${TOKEN_VARIABLE} (CI_JOB_TOKEN cannot post notes)`,
-    );
-  }
-  const projectDir = context.projectDir ?? deps.settings.repo;
-  const job: Job = {
-    ...deps,
-    options,
-    context,
-    platform,
-    reportDir: path.resolve(projectDir, env.SLIPWAY_REPORT_DIR ?? 'slipway-plan'),
-    kubeconfig:
-      deps.settings.kubeconfig ??
-      (env.KUBECONFIG ? path.resolve(projectDir, env.KUBECONFIG.split(path.delimiter)[0] ?? '') : undefined),
-  };
-  logger.info(
-    `slipway ci: ${mode} (pipeline source ${context.pipelineSource}${context.mergeRequestIid === undefined ? '' : `, merge request !${context.mergeRequestIid}`}${options.env ? `, environment ${options.env}` : ''})`,
+  logger.warn(
+    context.fromFork
+      ? 'merge request from a fork: Slipway posts no note or status with the parent project’s token'
+      : `${TOKEN_VARIABLE} is not set: nothing is posted to GitLab (no merge request note, commit status or drift issue); add a project access token with the \`api\` scope and the Developer role as a masked CI/CD variable ${TOKEN_VARIABLE} (CI_JOB_TOKEN cannot post notes)`,
   );
-  switch (mode) {
-    case 'skip':
-      logger.info(`nothing to do: ${skipReason(context)}`);
-      return 0;
-    case 'plan':
-      return plan(job, await affected(job));
-    case 'apply':
-      return deployAll(job, await affected(job), dryRun);
-    case 'resync':
-      return deployAll(job, chosen(job), dryRun);
-    case 'drift':
-      return drift(job, chosen(job));
-    default:
-      return assertNever(mode);
-  }
+  return undefined;
 }
 
-/** `--env` or every environment. */
-function chosen(job: Job): EnvironmentConfig[] {
-  if (job.options.env && job.options.env !== 'all') return [job.workspace.environment(job.options.env)];
-  return [...job.workspace.config.environments.values()];
-}
-
-/** The environments the change touches (base…head), narrowed to `--env` when given. */
-async function affected(job: Job): Promise<EnvironmentConfig[]> {
-  const { context, workspace, options, logger } = job;
-  const named = options.env && options.env !== 'all' ? workspace.environment(options.env) : undefined;
-  if (!context.base) {
-    logger.info('no base revision to compare with: every environment counts as changed');
-    return named ? [named] : [...workspace.config.environments.values()];
-  }
-  const detection = detectAll(
-    workspace.repo,
-    workspace.config,
-    await job.git.changedFiles(context.base, context.head),
-  );
-  logger.info(
-    `changed since ${context.base.slice(0, 12)}: ${detection.environments.map((e) => `${e} (${(detection.reasons[e] ?? []).slice(0, 3).join(', ')})`).join('; ') || 'no environment'}`,
-  );
-  if (named) {
-    if (detection.environments.includes(named.name)) return [named];
-    logger.info(
-      `${named.name} is not changed by this ${context.mergeRequestIid === undefined ? 'push' : 'merge request'}: nothing to do for it`,
-    );
-    return [];
-  }
-  return detection.environments.map((name) => workspace.environment(name));
-}
-
-interface ClusterHandle {
-  readonly kube: KubeApi;
-  readonly server: string;
-  close(): void;
-}
-
-async function connectCluster(job: Job): Promise<ClusterHandle> {
-  // Loaded only here, as in the CLI: the Kubernetes client is most of the bundle.
-  const { connect } = await import('../kube/connect.ts');
-  const connected = await connect({
-    kubeconfig: job.kubeconfig,
-    context: job.settings.context,
-    concurrency: job.settings.concurrency,
-    retryDeadlineMs: job.settings.retrySeconds * 1000,
-  });
-  for (const secret of connected.secrets) job.masker.add(secret);
-  return { kube: connected.client, server: connected.server, close: () => connected.close() };
-}
-
-function writeReport(job: Job, name: string, text: string): string {
-  mkdirSync(job.reportDir, { recursive: true });
-  const file = path.join(job.reportDir, name);
-  writeFileSync(file, job.masker.mask(text));
-  return file;
-}
-
-/** Where the job's artifacts serve a report file, when the job URL and the folder allow a link. */
-function artifactUrl(job: Job, file: string): string | undefined {
-  const { jobUrl, projectDir } = job.context;
-  if (!jobUrl || !projectDir) return undefined;
-  const relative = path.relative(projectDir, file);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
-  return `${jobUrl}/artifacts/file/${relative.split(path.sep).map(encodeURIComponent).join('/')}`;
-}
-
-async function plan(job: Job, envs: EnvironmentConfig[]): Promise<number> {
-  if (envs.length === 0) return 0;
-  const { logger, context } = job;
-  let cluster: ClusterHandle | UserError | undefined;
-  let note: string | undefined;
-  if (context.fromFork) {
-    note =
-      'validated offline: merge requests from forks get no cluster credentials, so there is no live diff';
-    logger.warn('merge request from a fork: only offline validation runs');
-  } else {
-    cluster = await connectCluster(job).catch((error: unknown) => {
-      if (error instanceof UserError) return error;
-      throw error;
-    });
-  }
-  let failed = false;
-  try {
-    for (const env of envs) {
-      let report: EnvironmentReport;
-      if (cluster instanceof UserError)
-        report = { environment: env.name, plan: undefined, findings: [], failure: describeError(cluster) };
-      else
-        report = await planReport(
-          job.workspace,
-          env,
-          cluster?.kube,
-          logger,
-          job.settings.concurrency,
-          job.context.base ? { revision: job.context.base, git: job.git } : undefined,
-        );
-      await publishPlan(job, report, note);
-      failed ||= reportFailed(report);
-    }
-  } finally {
-    if (cluster && !(cluster instanceof UserError)) cluster.close();
-  }
-  return failed ? 1 : 0;
-}
-
-/** The job log, the report file, the merge request note and the commit status of one plan. */
-async function publishPlan(job: Job, report: EnvironmentReport, note: string | undefined): Promise<void> {
-  const { logger, masker, context, platform } = job;
-  for (const annotation of annotationsOf(report)) {
-    if (annotation.level === 'failure') logger.error(annotation.message, annotation.location);
-    else logger.warn(annotation.message, annotation.location);
-  }
-  if (report.plan) job.stdout(masker.mask(planAsText(report.plan, true)));
-  else if (report.failure) logger.error(`${report.environment}: ${report.failure}`);
-  const file = writeReport(job, `${report.environment}.md`, planSummary(report));
-  logger.info(`full plan: ${path.relative(context.projectDir ?? process.cwd(), file)}`);
-  if (!platform) return;
-  await publishPlanReport(platform, report, {
-    changeRequest: context.mergeRequestIid,
-    head: context.statusSha,
-    fullDiffUrl: artifactUrl(job, file) ?? context.runUrl,
-    note,
-    masker,
-    logger,
-    checkSummaryBudget: 65_000,
-  });
-}
-
-async function deployAll(job: Job, envs: EnvironmentConfig[], dryRun: boolean): Promise<number> {
-  let failed = false;
-  for (const env of envs) failed = (await deploy(job, env, dryRun)) || failed;
-  return failed ? 1 : 0;
-}
-
-/** Applies one environment; returns whether it failed (every failure is logged and reported). */
-async function deploy(job: Job, env: EnvironmentConfig, dryRun: boolean): Promise<boolean> {
-  const { context, platform, logger, masker } = job;
-  const { result, failure } = await recordedDeploy(env, {
-    platform,
-    sha: context.sha,
-    ref: context.branch ?? context.ref,
-    runUrl: context.runUrl,
-    dryRun,
-    masker,
-    apply: async () => {
-      const rendered = await renderForApply(job.workspace, env, logger);
-      const cluster = await connectCluster(job);
-      try {
-        return await applyEnvironment(env, rendered.manifests, {
-          kube: cluster.kube,
-          logger,
-          git: job.git,
-          concurrency: job.settings.concurrency,
-          commit: context.sha,
-          dryRun,
-          prune: true,
-          force: false,
-          waitSeconds: env.timeoutSeconds,
-          lockHolder: `gitlab/${context.projectId}/pipeline-${context.pipelineId ?? 0}`,
-          lockWaitSeconds: Number(job.env.SLIPWAY_LOCK_WAIT_SECONDS ?? 300),
-          server: cluster.server,
-        });
-      } finally {
-        cluster.close();
-      }
-    },
-    notify: (applied) =>
-      notify(
-        {
-          slackWebhook: job.env.SLIPWAY_SLACK_WEBHOOK || undefined,
-          webhookUrl: job.env.SLIPWAY_WEBHOOK_URL || undefined,
-        },
-        notificationPayload(applied, context.sha, context.runUrl),
-        (m) => logger.warn(m),
-      ),
-  });
-  if (result) {
-    writeReport(job, `${env.name}-apply.md`, applySummary(result));
-    job.stdout(masker.mask(`${applySummary(result)}\n`));
-  }
-  if (failure) logger.error(`${env.name}: ${failure}`);
-  else logger.info(`${env.name}: ${dryRun ? 'planned (dry run)' : 'applied'}`);
-  return failure !== undefined;
-}
-
-async function drift(job: Job, envs: EnvironmentConfig[]): Promise<number> {
-  const { logger, masker, platform, context } = job;
-  const cluster = await connectCluster(job);
-  const drifted: string[] = [];
-  try {
-    for (const env of envs) {
-      const report = await planReport(job.workspace, env, cluster.kube, logger, job.settings.concurrency);
-      writeReport(job, `${env.name}.md`, planSummary(report));
-      const changes = reportHasChanges(report);
-      if (changes) drifted.push(env.name);
-      const body = changes && report.plan ? masker.mask(driftBody(report, context.runUrl)) : undefined;
-      const url = await platform?.syncIssue(
-        `<!-- slipway:drift:${env.name} -->`,
-        `Drift in ${env.name}`,
-        body,
+/**
+ * A file-type KUBECONFIG variable (or --kubeconfig) names the cluster; the job pod's service
+ * account is used only with SLIPWAY_IN_CLUSTER=true. Nothing else is tried. Plans and drift checks
+ * prefer SLIPWAY_PLAN_KUBECONFIG: a read-only identity kept unprotected, because a protected
+ * KUBECONFIG (production's) never reaches merge request pipelines of unprotected branches.
+ */
+function credentialsOf(deps: CiDependencies, context: GitLabRunContext, mode: GitLabMode): Credentials {
+  const { env, settings } = deps;
+  const projectDir = context.projectDir ?? settings.repo;
+  const inCluster = parseFlag('SLIPWAY_IN_CLUSTER', env.SLIPWAY_IN_CLUSTER, false);
+  const variable =
+    (mode === 'plan' || mode === 'drift') && env.SLIPWAY_PLAN_KUBECONFIG
+      ? env.SLIPWAY_PLAN_KUBECONFIG
+      : env.KUBECONFIG;
+  const file =
+    settings.kubeconfig ??
+    (variable ? path.resolve(projectDir, variable.split(path.delimiter)[0] ?? '') : undefined);
+  if (wantsGitLabOidc(env)) {
+    if (inCluster)
+      throw new UserError(
+        'config',
+        'SLIPWAY_AUTH=gitlab-oidc and SLIPWAY_IN_CLUSTER=true exclude each other',
       );
-      if (report.failure) logger.error(`${env.name}: ${report.failure}`);
-      logger.info(`${env.name}: ${changes ? `drift found${url ? `, see ${url}` : ''}` : 'in sync with Git'}`);
-    }
-  } finally {
-    cluster.close();
+    return gitlabOidcCredentials(env, file, (secret) => deps.masker.add(secret));
   }
-  job.stdout(`${JSON.stringify({ drifted })}\n`);
-  return 0;
+  if (file && inCluster)
+    throw new UserError('config', 'KUBECONFIG and SLIPWAY_IN_CLUSTER=true exclude each other: choose one');
+  if (file) return { kind: 'kubeconfig', file };
+  if (inCluster) return { kind: 'in-cluster' };
+  return {
+    kind: 'missing',
+    error: new UserError(
+      'cluster',
+      'no cluster credentials: KUBECONFIG is not set, and in CI Slipway never falls back to ~/.kube/config or the job pod’s service account',
+      {
+        hint: 'add a file-type CI/CD variable KUBECONFIG scoped to the environment (a protected one reaches protected branches only: give merge request plans an unprotected, read-only SLIPWAY_PLAN_KUBECONFIG), or set the component input `in-cluster: true` (SLIPWAY_IN_CLUSTER=true) to use the job pod’s service account on purpose',
+      },
+    ),
+  };
 }

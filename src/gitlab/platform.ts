@@ -264,6 +264,25 @@ export class GitLabPlatform implements ReviewPlatform {
     return project ? `${project}/-/merge_requests/${changeRequest}#note_${id}` : `note ${id}`;
   }
 
+  // ---- the merge request of a commit ----
+
+  async changeRequestOf(sha: string): Promise<number | undefined> {
+    const list = await this.#all<{
+      iid: number;
+      state: string;
+      merge_commit_sha?: string | null;
+      squash_commit_sha?: string | null;
+    }>(
+      `/projects/${this.#project}/repository/commits/${encodeURIComponent(sha)}/merge_requests`,
+      {},
+      `find the merge request of commit ${sha.slice(0, 12)}`,
+    );
+    // Open merge requests that merely contain the commit are not where it came from.
+    const merged = list.filter((mr) => mr.state === 'merged');
+    return (merged.find((mr) => mr.merge_commit_sha === sha || mr.squash_commit_sha === sha) ?? merged[0])
+      ?.iid;
+  }
+
   // ---- commit statuses ----
 
   async reportCheck(report: CheckReport): Promise<void> {

@@ -42,6 +42,13 @@ export class KubeClient implements KubeApi {
     return map.get(`${apiVersion}/${kind}`);
   }
 
+  async resolveGroupKind(group: string, kind: string): Promise<ResourceInfo | undefined> {
+    // Discovery lists a group's versions in the server's order of preference.
+    for (const resource of (await this.loadDiscovery()).values())
+      if (resource.group === group && resource.kind === kind) return resource;
+    return undefined;
+  }
+
   private loadDiscovery(): Promise<Map<string, ResourceInfo>> {
     if (this.discovery) return Promise.resolve(this.discovery);
     this.loading ??= this.fetchDiscovery().then(
@@ -163,6 +170,19 @@ export class KubeClient implements KubeApi {
     return { object: JSON.parse(response.body) as KubeObject, created: response.status === 201 };
   }
 
+  async jsonPatch(ref: ObjectRef, operations: readonly unknown[]): Promise<KubeObject> {
+    const resource = await this.resourceFor(ref);
+    const query = new URLSearchParams({ fieldManager: FIELD_MANAGER_NAME });
+    const response = await this.pool.request(
+      'PATCH',
+      `${resourcePath(resource, ref.namespace, ref.name)}?${query.toString()}`,
+      JSON.stringify(operations),
+      'application/json-patch+json',
+    );
+    if (response.status !== 200) throw apiError(response.status, response.body, `patch ${describeRef(ref)}`);
+    return JSON.parse(response.body) as KubeObject;
+  }
+
   async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<boolean> {
     const resource = await this.resourceFor(ref);
     const body: Record<string, unknown> = {
@@ -204,10 +224,11 @@ export class KubeClient implements KubeApi {
     return JSON.parse(response.body) as KubeObject;
   }
 
-  async replace(object: KubeObject): Promise<KubeObject> {
+  async replace(object: KubeObject, options: { readonly dryRun?: boolean } = {}): Promise<KubeObject> {
     const resource = await this.resourceFor(object);
     const name = object.metadata.name ?? '';
     const query = new URLSearchParams({ fieldManager: FIELD_MANAGER_NAME });
+    if (options.dryRun) query.set('dryRun', 'All');
     const response = await this.pool.request(
       'PUT',
       `${resourcePath(resource, object.metadata.namespace, name)}?${query.toString()}`,
@@ -220,6 +241,33 @@ export class KubeClient implements KubeApi {
         `replace ${describeRef({ ...object, name, namespace: object.metadata.namespace })}`,
       );
     return JSON.parse(response.body) as KubeObject;
+  }
+
+  /**
+   * The user the API server sees for these credentials (SelfSubjectReview, what `kubectl auth
+   * whoami` asks): every authenticated user may create one, and it writes nothing.
+   */
+  async whoami(): Promise<string> {
+    const review = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const response = await this.pool.request(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      review,
+    );
+    if (response.status !== 201 && response.status !== 200)
+      throw apiError(response.status, response.body, 'ask the API server who this is (SelfSubjectReview)');
+    const body = JSON.parse(response.body) as { status?: { userInfo?: { username?: string } } };
+    return body.status?.userInfo?.username ?? '';
+  }
+
+  async servedApiVersions(): Promise<string[]> {
+    const served = new Set<string>();
+    for (const resource of (await this.loadDiscovery()).values()) {
+      const groupVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+      served.add(groupVersion);
+      served.add(`${groupVersion}/${resource.kind}`);
+    }
+    return [...served].sort();
   }
 
   async serverVersion(): Promise<string> {

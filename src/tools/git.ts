@@ -22,6 +22,12 @@ export class GitCli implements GitHistory {
     return result.stdout;
   }
 
+  /** The URL of a remote (for the repository's identity); undefined without one. */
+  async remoteUrl(name: string): Promise<string | undefined> {
+    const result = await this.runner.run('git', ['remote', 'get-url', name], { cwd: this.cwd });
+    return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
+  }
+
   async changedFiles(base: string, head: string): Promise<string[]> {
     // --no-renames lists both sides of a rename, so a file moved out of an environment counts.
     const out = await this.git(

@@ -23,3 +23,8 @@ export function interruptHandler(
     };
   };
 }
+
+/** The exit code of a run ended by a signal, as shells report it (128 + signal number). */
+export function exitForSignal(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
+}

@@ -1,5 +1,6 @@
 import type { ApplyResult } from '../core/apply.ts';
 import { describeRef } from '../core/objects.ts';
+import { isSettled } from '../core/health.ts';
 
 export interface NotificationTargets {
   readonly slackWebhook: string | undefined;
@@ -21,9 +22,7 @@ export function notificationPayload(
     updated: count('update'),
     pruned: count('pruned'),
     failed: result.outcomes.filter((o) => o.error).map((o) => describeRef(o.ref)),
-    unhealthy: result.outcomes
-      .filter((o) => o.health && o.health.status !== 'Current')
-      .map((o) => describeRef(o.ref)),
+    unhealthy: result.outcomes.filter((o) => !isSettled(o.health)).map((o) => describeRef(o.ref)),
     runUrl: runUrl ?? null,
   };
 }

@@ -1,29 +1,37 @@
-// node test/cluster/cli.ts build|up|down|status
+// node test/cluster/cli.ts build|up|down|status|token
 //
 //   build   build (or find cached) slipway-k8s, kwok, kustomize and helm
 //   up      start a cluster in .cluster/ at the repository root and leave it running
 //   down    stop it and remove .cluster/
 //   status  show whether it runs and answers
+//   token   --subject S --audience A [--ttl 10m]: print an ID token of the cluster's OIDC issuer
+//           (.cluster/oidc/); the API server maps it to the user github:S
 //
 // After `up`: .cluster/bin/kubectl --kubeconfig .cluster/admin.kubeconfig get --raw /readyz
+//   .cluster/bin/kubectl --kubeconfig .cluster/admin.kubeconfig auth whoami \
+//     --token "$(node test/cluster/cli.ts token --subject repo:acme/deploys:environment:live \
+//     --audience slipway-test-cluster)"
 
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureTools, formatDuration } from './build.ts';
 import { kubectl, startCluster } from './cluster.ts';
+import { issueToken } from './oidc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STATE = join(ROOT, '.cluster');
 const PIDS = join(STATE, 'pids.json');
+const OIDC = join(STATE, 'oidc');
 
 interface PidsFile {
   server: string;
   pids: Record<string, number>;
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, rest: string[]): Promise<number> {
   switch (command ?? '') {
     case 'build':
       return build();
@@ -33,8 +41,10 @@ async function main(command: string | undefined): Promise<number> {
       return down();
     case 'status':
       return status();
+    case 'token':
+      return token(rest);
     default:
-      process.stderr.write('usage: node test/cluster/cli.ts build|up|down|status\n');
+      process.stderr.write('usage: node test/cluster/cli.ts build|up|down|status|token\n');
       return 2;
   }
 }
@@ -60,7 +70,7 @@ async function up(): Promise<number> {
   }
   rmSync(STATE, { recursive: true, force: true });
   mkdirSync(join(STATE, 'bin'), { recursive: true });
-  const cluster = await startCluster({ dir: join(STATE, 'data'), detached: true });
+  const cluster = await startCluster({ dir: join(STATE, 'data'), oidcDir: OIDC, detached: true });
   const pidsFile: PidsFile = { server: cluster.server, pids: cluster.pids() };
   writeFileSync(PIDS, `${JSON.stringify(pidsFile, null, 2)}\n`);
   writeFileSync(join(STATE, 'admin.kubeconfig'), readFileSync(cluster.adminKubeconfig), { mode: 0o600 });
@@ -75,6 +85,12 @@ async function up(): Promise<number> {
       `cluster up at ${cluster.server}`,
       `  export KUBECONFIG=${join(STATE, 'admin.kubeconfig')} PATH=${join(STATE, 'bin')}:$PATH`,
       `  restricted user: ${join(STATE, 'restricted.kubeconfig')} (namespace ${cluster.restrictedNamespace})`,
+      ...(cluster.oidc
+        ? [
+            `  OIDC issuer: ${cluster.oidc.issuer} (audience ${cluster.oidc.audience}, users ${cluster.oidc.usernamePrefix}<sub>)`,
+            '    token: node test/cluster/cli.ts token --subject SUB --audience AUD [--ttl 10m]',
+          ]
+        : []),
       `  logs: ${join(cluster.dir, 'logs')}`,
       '  stop: node test/cluster/cli.ts down',
       '',
@@ -91,7 +107,10 @@ async function down(): Promise<number> {
   if (existsSync(PIDS)) {
     const { pids } = readPids();
     // Everything but the store, then the store.
-    const groups = [['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver'], ['etcd']];
+    const groups = [
+      ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver'],
+      ['etcd', 'oidc-issuer'],
+    ];
     for (const group of groups) {
       await Promise.all(
         group.map((name) => {
@@ -150,7 +169,7 @@ function isOurs(pid: number): boolean {
   if (!isAlive(pid)) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('slipway-k8s') || cmdline.includes('kwok');
+    return cmdline.includes('slipway-k8s') || cmdline.includes('kwok') || cmdline.includes('oidc-issuer');
   } catch {
     return true; // no /proc: trust the pid file
   }
@@ -168,4 +187,39 @@ async function terminate(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
 }
 
-process.exitCode = await main(process.argv[2]);
+function token(args: string[]): number {
+  const usage = 'usage: node test/cluster/cli.ts token --subject S --audience A [--ttl 10m]\n';
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { subject: { type: 'string' }, audience: { type: 'string' }, ttl: { type: 'string' } },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  const ttlSeconds = values.ttl === undefined ? 600 : parseTtl(values.ttl);
+  if (values.subject === undefined || values.audience === undefined || ttlSeconds === undefined) {
+    process.stderr.write(usage);
+    return 2;
+  }
+  if (!existsSync(join(OIDC, 'issuer.json'))) {
+    process.stderr.write('no OIDC issuer in .cluster/oidc/: run `node test/cluster/cli.ts up` first\n');
+    return 1;
+  }
+  process.stdout.write(
+    `${issueToken(OIDC, { subject: values.subject, audience: values.audience, ttlSeconds })}\n`,
+  );
+  return 0;
+}
+
+/** `90s`, `10m`, `1h` or plain seconds; a leading `-` gives an already expired token. */
+function parseTtl(text: string): number | undefined {
+  const match = /^(-?\d+)([smh]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+process.exitCode = await main(process.argv[2], process.argv.slice(3));

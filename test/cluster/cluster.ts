@@ -27,6 +27,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureTools, formatDuration, tail, type Tools } from './build.ts';
+import {
+  authenticationConfig,
+  createIssuer,
+  issueToken,
+  OIDC_USERNAME_PREFIX,
+  type OidcIssuer,
+  type TokenRequest,
+} from './oidc.ts';
 
 export interface StartClusterOptions {
   /** Run kube-controller-manager (namespaces finish deleting, Deployments get ReplicaSets and Pods). Default true. */
@@ -37,6 +45,8 @@ export interface StartClusterOptions {
   kwok?: boolean;
   /** State directory (created if missing; removed by stop()). Default: a new temporary directory. */
   dir?: string;
+  /** Where the test OIDC issuer keeps its CA and signing key. Default: `<dir>/oidc`. */
+  oidcDir?: string;
   /**
    * Leave the processes running when this process exits (the CLI's `up`): they are started in their
    * own process groups and nothing is cleaned up on exit. Default false.
@@ -64,6 +74,8 @@ export interface Cluster {
   external: boolean;
   /** The state directory (kubeconfigs, pki, logs/<component>.log, etcd data). */
   dir: string;
+  /** The local OIDC issuer the API server trusts; undefined on an existing cluster. */
+  oidc: ClusterOidc | undefined;
   /** Process ids of the running components, by component name. */
   pids(): Record<string, number>;
   /** Stops just kube-apiserver (etcd and the rest keep running). */
@@ -74,11 +86,32 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The API server trusts the JWT issuer `issuer` (HTTPS on loopback, certificate `ca`) for tokens
+ * of audience `audience`, and maps a token of subject S to the user `github:S`.
+ */
+export interface ClusterOidc {
+  readonly issuer: string;
+  readonly audience: string;
+  /** PEM of the issuer's certificate. */
+  readonly ca: string;
+  /** Holds ca.crt, tls.key, signing.key and issuer.json. */
+  readonly dir: string;
+  readonly usernamePrefix: string;
+  /** A signed ID token (RS256) of the issuer. */
+  token(request: TokenRequest): string;
+  /** A kubeconfig (written next to the others) that authenticates with `token`. */
+  kubeconfig(name: string, token: string): string;
+  /** PEM of the API server's CA, for a client that gets only a server URL and a CA. */
+  readonly serverCa: string;
+}
+
 export const RESTRICTED_NAMESPACE = 'restricted';
 const ADMIN_USER = 'slipway-admin';
 const RESTRICTED_USER = 'slipway-restricted';
 export const KWOK_NODE = 'kwok-node-0';
 const KWOK_CONFIG = fileURLToPath(new URL('./kwok.yaml', import.meta.url));
+const ISSUER_SCRIPT = fileURLToPath(new URL('./oidc-issuer.ts', import.meta.url));
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -239,7 +272,12 @@ async function startLocalCluster(
 
   try {
     // Ports, keys, tokens.
-    const [etcdClientPort, etcdPeerPort, apiPort] = (await freePorts(3)) as [number, number, number];
+    const [etcdClientPort, etcdPeerPort, apiPort, issuerPort] = (await freePorts(4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const server = `https://127.0.0.1:${apiPort}`;
     const saKey = join(pki, 'sa.key');
     const saPub = join(pki, 'sa.pub');
@@ -282,6 +320,25 @@ async function startLocalCluster(
       return res.status === 200 && res.body.includes('"true"');
     });
 
+    // The OIDC issuer: up before the API server, whose JWT authenticator fetches its JWKS.
+    const oidcIssuer = createIssuer(
+      opts.oidcDir !== undefined ? resolve(opts.oidcDir) : join(dir, 'oidc'),
+      issuerPort,
+    );
+    const authConfig = join(pki, 'authentication-config.yaml');
+    writeFileSync(authConfig, authenticationConfig(oidcIssuer));
+    const issuer: Component = {
+      name: 'oidc-issuer',
+      command: process.execPath,
+      args: [ISSUER_SCRIPT, oidcIssuer.dir],
+    };
+    components.push(issuer);
+    startComponent(issuer);
+    await waitUntil(issuer, 'the OIDC issuer did not serve its discovery document', async () => {
+      const res = await httpsGet(`${oidcIssuer.issuer}/.well-known/openid-configuration`, oidcIssuer.ca);
+      return res.status === 200;
+    });
+
     // kube-apiserver
     const apiserver: Component = {
       name: 'kube-apiserver',
@@ -300,6 +357,7 @@ async function startLocalCluster(
         '--allow-privileged=true',
         '--authorization-mode=RBAC',
         `--token-auth-file=${tokenFile}`,
+        `--authentication-config=${authConfig}`,
         '--service-account-issuer=https://kubernetes.default.svc',
         `--service-account-key-file=${saPub}`,
         `--service-account-signing-key-file=${saKey}`,
@@ -455,6 +513,7 @@ async function startLocalCluster(
       env: { PATH: `${binDir}:${process.env['PATH'] ?? ''}`, KUBECONFIG: adminKubeconfig },
       external: false,
       dir,
+      oidc: clusterOidc(oidcIssuer, server, ca, dir),
       pids: () => {
         const out: Record<string, number> = {};
         for (const c of components) {
@@ -485,6 +544,23 @@ async function startLocalCluster(
     log(`cluster start failed; logs kept in ${logs}`);
     throw err;
   }
+}
+
+function clusterOidc(issuer: OidcIssuer, server: string, serverCa: string, dir: string): ClusterOidc {
+  return {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    ca: issuer.ca,
+    dir: issuer.dir,
+    usernamePrefix: OIDC_USERNAME_PREFIX,
+    serverCa,
+    token: (request) => issueToken(issuer.dir, request),
+    kubeconfig: (name, token) => {
+      const file = join(dir, `${name}.kubeconfig`);
+      writeFileSync(file, kubeconfig(server, serverCa, name, token, 'default'), { mode: 0o600 });
+      return file;
+    },
+  };
 }
 
 // --- an existing cluster -----------------------------------------------------------------------
@@ -546,6 +622,7 @@ async function useExistingCluster(
     env: { PATH: `${tools.binDir}:${process.env['PATH'] ?? ''}`, KUBECONFIG: kubeconfigPath },
     external: true,
     dir,
+    oidc: undefined,
     pids: () => ({}),
     stopApiServer: unsupported,
     startApiServer: unsupported,
@@ -730,6 +807,22 @@ export function kubeRequest(
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+function httpsGet(url: string, ca: string): Promise<KubeResponse> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpsRequest(url, { ca, agent: false, timeout: 5_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+    req.end();
   });
 }
 

@@ -118,7 +118,7 @@ describe('pull request → merge → drift, as GitHub runs the action', () => {
     const comments = github.state.comments.filter((c) => c.issueNumber === 7);
     assert.equal(comments.length, 1);
     const comment = comments[0]!;
-    assert.match(comment.body, /<!-- slipway:plan -->/);
+    assert.ok(comment.body.startsWith(`<!-- slipway:plan:${env} -->`), 'one comment per environment');
     assert.match(comment.body, new RegExp(`\\| ${env} \\| 5 \\| 0 \\| 0 \\| 0 \\| 0 \\| 🟡 changes \\|`));
     assert.match(comment.body, /create Secret/);
     assert.match(comment.body, /secret keys: added password \(values are never shown\)/);
@@ -153,7 +153,9 @@ describe('pull request → merge → drift, as GitHub runs the action', () => {
     assert.equal(after2[0]!.id, comment.id);
     assert.match(after2[0]!.body, new RegExp(head2.slice(0, 12)));
 
-    // 4. Merge: push to main applies, records a deployment and a commit status.
+    // 4. Merge: push to main applies, records a deployment and a commit status, and puts the
+    // result into the merged pull request's comment.
+    github.mergePullRequest(7, head2);
     const apply = await runAction(
       call(repo, {
         event: 'push',
@@ -172,6 +174,17 @@ describe('pull request → merge → drift, as GitHub runs the action', () => {
     );
     assert.equal(github.state.commitStatuses.find((s) => s.context === `slipway/${env}`)?.state, 'success');
     assert.match(apply.summary, /Slipway apply: .* — succeeded/);
+    const merged = github.state.comments.filter((c) => c.issueNumber === 7);
+    assert.equal(merged.length, 1, 'one comment for the whole life of the pull request');
+    assert.equal(merged[0]!.id, comment.id);
+    assert.match(
+      merged[0]!.body,
+      new RegExp(`✅ \\*\\*Applied\\*\\* commit \`${head2.slice(0, 12)}\` in \\d+ s`),
+    );
+    assert.match(
+      merged[0]!.body,
+      new RegExp(`\\[deployment\\]\\(https://github.com/acme/deploys/deployments/${env}\\)`),
+    );
     assert.equal(
       kubectl(cluster, ['get', 'configmap', 'extra', '-n', namespace, '-o', 'jsonpath={.data.a}']),
       '2',

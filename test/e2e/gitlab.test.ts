@@ -3,18 +3,18 @@
 // checks every request against GitLab's published OpenAPI description.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from '../cluster/cluster.ts';
 import { startGitLabServer, type FakeGitLab } from '../fakes/gitlab-server.ts';
 import { kubectl, sharedCluster, stopSharedCluster, TestRepo, unique } from '../integration/harness.ts';
+import { entry } from './runner.ts';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const TOKEN = 'glpat-e2eTokenValue-4c2a9e';
 const JOB_TOKEN = 'glcbt-e2eJobTokenValue-91b3';
 const SECRET_VALUE = 'planted-gitlab-secret-5e1d77';
-const MARKER = '<!-- slipway:plan -->';
 
 let cluster: Cluster;
 let gitlab: FakeGitLab;
@@ -71,6 +71,9 @@ function gitlabEnv(
     SLIPWAY_GITLAB_TOKEN: TOKEN,
     SLIPWAY_RETRY_SECONDS: '5',
     SLIPWAY_LOCK_WAIT_SECONDS: '5',
+    // The component's jobs declare `environment: { action: prepare }`: GitLab records no
+    // deployment itself, Slipway records one per real apply.
+    CI_ENVIRONMENT_ACTION: 'prepare',
   };
   if (pipeline.source === 'merge_request_event') {
     Object.assign(env, {
@@ -100,7 +103,7 @@ function ci(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(root, 'dist', 'cli.js'), 'ci', ...args],
+      [entry('cli'), 'ci', ...args],
       { env: gitlabEnv(repo, pipeline, extra), cwd: repo.dir, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -155,7 +158,8 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     const repo = repoFor(namespace, env);
     const base = repo.git('rev-parse', 'HEAD');
     // A value that tries to close the code block, the <details> and forge our markers.
-    const hostile = '"```\\n</details>\\n<!-- slipway:plan -->\\n<!-- slipway:section:x:end -->\\n| a | b |"';
+    const marker = `<!-- slipway:plan:${env} -->`;
+    const hostile = `"\`\`\`\\n</details>\\n${marker}\\n<!-- slipway:section:x:end -->\\n| a | b |"`;
     const head = repo.commit(
       {
         [`${env}-cluster/extra.yaml`]: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: "1"\n  note: ${hostile}\n`,
@@ -173,8 +177,8 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     const notes = ourNotes(7);
     assert.equal(notes.length, 1);
     const note = notes[0]!;
-    assert.ok(note.body.startsWith(MARKER));
-    assert.equal(note.body.split(MARKER).length, 2, 'object content cannot forge the marker');
+    assert.ok(note.body.startsWith(marker), 'one note per environment, found by its own marker');
+    assert.equal(note.body.split(marker).length, 2, 'object content cannot forge the marker');
     assert.match(note.body, new RegExp(`\\| ${env} \\| 5 \\| 0 \\| 0 \\| 0 \\| 0 \\| 🟡 changes \\|`));
     assert.match(note.body, /create Secret/);
     assert.match(note.body, /secret keys: added password \(values are never shown\)/);
@@ -216,8 +220,10 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     assert.match(after2[0]!.body, new RegExp(head2.slice(0, 12)));
     assert.equal(gitlab.notesOn(7).length, 1);
 
-    // 3. The merge: a push to the default branch applies; the environment keyword records the
-    // deployment (no deployments API call); a commit status per environment.
+    // 3. The merge: a push to the default branch applies and records one deployment through the
+    // API (running, then success); a commit status per environment; the result goes into the
+    // merged merge request's note of the environment.
+    gitlab.mergeMergeRequest(7, head2);
     const apply = await ci(repo, { source: 'push', before: base, sha: head2 }, ['--env', env]);
     assert.equal(apply.code, 0, apply.stderr);
     assert.match(apply.stdout, /Slipway apply: .* — succeeded/);
@@ -237,10 +243,22 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
       ]),
       '1',
     );
-    assert.equal(gitlab.state.deployments.length, 0);
+    const deployments = () => gitlab.state.deployments.filter((d) => d.environment === env);
+    assert.equal(deployments().length, 1);
+    assert.equal(deployments()[0]!.sha, head2);
+    assert.equal(deployments()[0]!.statuses[0], 'running');
+    assert.equal(deployments()[0]!.statuses.at(-1), 'success');
     const applied = gitlab.state.statuses.find((s) => s.name === `slipway/${env}`);
     assert.equal(applied?.state, 'success');
     assert.equal(applied.sha, head2);
+    const merged = ourNotes(7);
+    assert.equal(merged.length, 1, 'still one note for the whole life of the merge request');
+    assert.equal(merged[0]!.id, note.id);
+    assert.match(
+      merged[0]!.body,
+      new RegExp(`✅ \\*\\*Applied\\*\\* commit \`${head2.slice(0, 12)}\` in \\d+ s`),
+    );
+    assert.match(merged[0]!.body, /health: all \d+ checked objects Current/);
     assertNoSecrets(everything(repo, apply));
 
     // 4. A push to another branch does nothing.
@@ -250,6 +268,14 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     ]);
     assert.equal(other.code, 0, other.stderr);
     assert.match(other.stderr, /nothing to do: a push to feature: Slipway applies pushes to main only/);
+
+    // 4b. A push to main that does not change the environment applies nothing and records no
+    // deployment (GitLab's own `environment: start` would have recorded one for every push).
+    const readme = repo.commit({ 'README.md': '# deploys, edited\n' }, 'docs');
+    const unchanged = await ci(repo, { source: 'push', before: head2, sha: readme }, ['--env', env]);
+    assert.equal(unchanged.code, 0, unchanged.stderr);
+    assert.match(unchanged.stderr, new RegExp(`${env} is not changed by this push: nothing to do for it`));
+    assert.equal(deployments().length, 1, 'no deployment for an environment the push did not change');
 
     // 5. Someone scales by hand; the scheduled pipeline opens a drift issue naming the manager.
     kubectl(cluster, ['scale', 'deployment', 'web', '-n', namespace, '--replicas=3']);
@@ -263,6 +289,7 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     const resync = await ci(repo, { source: 'web', sha: head2 }, ['--env', env]);
     assert.equal(resync.code, 0, resync.stderr);
     assert.match(resync.stderr, /slipway ci: resync/);
+    assert.equal(deployments().length, 2, 'the re-sync is a real apply: one more deployment');
     assert.equal(
       kubectl(cluster, ['get', 'deployment', 'web', '-n', namespace, '-o', 'jsonpath={.spec.replicas}']),
       '1',
@@ -366,6 +393,118 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     const run = await ci(repo, { source: 'web', sha: repo.git('rev-parse', 'HEAD') }, [], { GITLAB_CI: '' });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /`slipway ci` runs inside a GitLab CI\/CD job \(GITLAB_CI is not set\)/);
+    repo.remove();
+  });
+});
+
+describe('the GitLab job refuses to guess (issue 13)', () => {
+  test('a web pipeline on another branch does not re-sync it (item 5)', async () => {
+    const env = unique('glrs').replace(/-/g, '');
+    const namespace = unique('gl');
+    const repo = repoFor(namespace, env);
+    const sha = repo.git('rev-parse', 'HEAD');
+    const run = await ci(repo, { source: 'web', sha }, ['--mode', 'resync', '--env', env], {
+      CI_COMMIT_BRANCH: 'feature',
+      CI_COMMIT_REF_NAME: 'feature',
+    });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /re-sync applies the deploy branch \(main\) only, but this run is for branch feature/,
+    );
+    assert.equal(
+      kubectl(cluster, ['get', 'namespace', namespace, '--ignore-not-found', '-o', 'name']),
+      '',
+      'nothing was applied',
+    );
+    assert.equal(gitlab.state.deployments.filter((d) => d.environment === env).length, 0);
+    repo.remove();
+  });
+
+  test('without KUBECONFIG the job never falls back to ~/.kube/config (item 6)', async () => {
+    const env = unique('glcred').replace(/-/g, '');
+    const repo = repoFor(unique('gl'), env);
+    const base = repo.git('rev-parse', 'HEAD');
+    const head = repo.commit(
+      { [`${env}-cluster/more.yaml`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: more\n' },
+      'more',
+    );
+    const home = mkdtempSync(path.join(tmpdir(), 'slipway-home-'));
+    mkdirSync(path.join(home, '.kube'));
+    writeFileSync(path.join(home, '.kube', 'config'), readFileSync(cluster.adminKubeconfig, 'utf8'));
+    const run = await ci(repo, { source: 'merge_request_event', iid: 8, base, head }, ['--env', env], {
+      KUBECONFIG: '',
+      HOME: home,
+    });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /no cluster credentials: KUBECONFIG is not set/);
+    assert.match(run.stderr, /in-cluster: true/);
+    const planned = await ci(repo, { source: 'merge_request_event', iid: 8, base, head }, ['--env', env]);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(
+      planned.stderr,
+      new RegExp(`${env}: planning against ${cluster.server} \\(context slipway-admin\\) as slipway-admin`),
+    );
+    repo.remove();
+  });
+
+  test('a drift check the reader may not make fails and keeps the issue open (item 8)', async () => {
+    const env = unique('gldr').replace(/-/g, '');
+    const namespace = unique('gl');
+    const repo = repoFor(namespace, env);
+    const sha = repo.git('rev-parse', 'HEAD');
+    const apply = await ci(repo, { source: 'web', sha }, ['--env', env]);
+    assert.equal(apply.code, 0, apply.stderr);
+    const forbidden = await ci(repo, { source: 'schedule', sha }, ['--mode', 'drift', '--env', env], {
+      KUBECONFIG: cluster.restrictedKubeconfig,
+    });
+    assert.equal(forbidden.code, 1, forbidden.stderr);
+    assert.doesNotMatch(forbidden.stderr, /in sync with Git/);
+    assert.match(forbidden.stdout, new RegExp(`"unchecked":\\["${env}"\\]`));
+    const issue = gitlab.state.issues.find((i) => i.title === `Drift in ${env}`);
+    assert.equal(issue?.state, 'opened');
+    assert.match(issue.description ?? '', /could not check/);
+    const clean = await ci(repo, { source: 'schedule', sha }, ['--mode', 'drift', '--env', env]);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.equal(gitlab.state.issues.find((i) => i.iid === issue.iid)?.state, 'closed');
+    assert.deepEqual(gitlab.takeViolations(), []);
+    repo.remove();
+  });
+
+  test('a protected KUBECONFIG does not reach merge request plans: they use SLIPWAY_PLAN_KUBECONFIG (item 10)', async () => {
+    const env = unique('glpk').replace(/-/g, '');
+    const repo = repoFor(unique('gl'), env);
+    const base = repo.git('rev-parse', 'HEAD');
+    const head = repo.commit(
+      { [`${env}-cluster/more.yaml`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: more\n' },
+      'more',
+    );
+    gitlab.addMergeRequest(41);
+    // The protected KUBECONFIG is not set in a merge request pipeline of an unprotected branch.
+    const without = await ci(repo, { source: 'merge_request_event', iid: 41, base, head }, ['--env', env], {
+      KUBECONFIG: '',
+    });
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /SLIPWAY_PLAN_KUBECONFIG/, 'the message names the way out');
+    const planned = await ci(repo, { source: 'merge_request_event', iid: 41, base, head }, ['--env', env], {
+      KUBECONFIG: '',
+      SLIPWAY_PLAN_KUBECONFIG: cluster.adminKubeconfig,
+    });
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /create ConfigMap .*more/);
+    // Preferred over KUBECONFIG for plans, never used to apply.
+    const preferred = await ci(repo, { source: 'merge_request_event', iid: 41, base, head }, ['--env', env], {
+      KUBECONFIG: path.join(repo.dir, 'no-such-kubeconfig'),
+      SLIPWAY_PLAN_KUBECONFIG: cluster.adminKubeconfig,
+    });
+    assert.equal(preferred.code, 0, preferred.stderr);
+    const apply = await ci(repo, { source: 'push', before: base, sha: head }, ['--env', env], {
+      KUBECONFIG: '',
+      SLIPWAY_PLAN_KUBECONFIG: cluster.adminKubeconfig,
+    });
+    assert.equal(apply.code, 1, 'the plan identity never applies');
+    assert.match(apply.stderr, /no cluster credentials/);
+    assert.deepEqual(gitlab.takeViolations(), []);
     repo.remove();
   });
 });

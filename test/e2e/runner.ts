@@ -1,11 +1,26 @@
 // Runs the bundled action exactly as a GitHub runner does: `node dist/index.js` with GITHUB_* and
 // INPUT_* variables, an event payload file, and files for outputs and the step summary.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
+// dist/ copied away from the repository, as a runner downloads it: proves the bundle needs nothing
+// from node_modules.
+const dist = path.join(mkdtempSync(path.join(tmpdir(), 'slipway-action-')), 'dist');
+cpSync(path.join(root, 'dist'), dist, { recursive: true });
+process.on('exit', () => rmSync(path.dirname(dist), { recursive: true, force: true }));
+
+/**
+ * The entry to run: the bundle, or with SLIPWAY_E2E_SOURCE=1 the TypeScript source itself (Node
+ * strips the types), to run the e2e tests of a change before dist/ is rebuilt.
+ */
+export function entry(name: 'index' | 'cli'): string {
+  return process.env.SLIPWAY_E2E_SOURCE === '1'
+    ? path.join(root, 'src', `${name}.ts`)
+    : path.join(dist, `${name}.js`);
+}
 
 export interface ActionRun {
   readonly code: number;
@@ -15,7 +30,7 @@ export interface ActionRun {
 }
 
 export interface ActionCall {
-  readonly event: 'pull_request' | 'push' | 'workflow_dispatch' | 'schedule';
+  readonly event: 'pull_request' | 'push' | 'workflow_dispatch' | 'schedule' | 'merge_group';
   readonly payload: Record<string, unknown>;
   readonly sha: string;
   readonly ref: string;
@@ -71,7 +86,7 @@ export function runAction(call: ActionCall): Promise<ActionRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(root, 'dist', 'index.js')],
+      [entry('index')],
       { env, cwd: call.workspace, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

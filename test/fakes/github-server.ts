@@ -226,6 +226,8 @@ export class FakeGitHub {
   readonly #faults: { fault: Fault; remaining: number }[] = [];
   readonly #denied = new Set<string>();
   readonly #handlers: Record<string, Handler>;
+  readonly #merged = new Map<number, { mergeCommitSha: string; mergedAt: string }>();
+  readonly #pullsByCommit = new Map<string, number[]>();
   #nextId = 1000;
 
   constructor(options: FakeGitHubOptions = {}) {
@@ -256,7 +258,10 @@ export class FakeGitHub {
       'checks/get': (m) => ({ status: 200, body: this.#checkRunJson(this.#checkRun(m)) }),
       'repos/create-deployment': (_m, b) => this.#createDeployment(b),
       'repos/create-deployment-status': (m, b) => this.#createDeploymentStatus(m, b),
+      'repos/list-deployments': (m, _b, url) => this.#listDeployments(m, url),
+      'repos/list-deployment-statuses': (m, _b, url) => this.#listDeploymentStatuses(m, url),
       'repos/create-commit-status': (m, b) => this.#createCommitStatus(m, b),
+      'repos/list-pull-requests-associated-with-commit': (m, _b, url) => this.#pullsOfCommit(m, url),
     };
   }
 
@@ -285,6 +290,38 @@ export class FakeGitHub {
     this.#denied.add(operationId);
   }
 
+  /**
+   * What GitHub does when a job with `environment:` starts: a deployment of the run's commit to
+   * that environment, created by github-actions, already in progress.
+   */
+  startJobDeployment(environment: string, sha: string, ref = 'refs/heads/main'): DeploymentRecordState {
+    const deployment: DeploymentRecordState = {
+      id: this.#id(),
+      ref,
+      sha,
+      task: 'deploy',
+      environment,
+      description: null,
+      payload: {},
+      autoMerge: false,
+      requiredContexts: undefined,
+      transientEnvironment: false,
+      productionEnvironment: environment === 'production',
+      createdAt: now(),
+      statuses: [],
+    };
+    deployment.statuses.push({
+      id: this.#id(),
+      state: 'in_progress',
+      description: '',
+      logUrl: '',
+      environmentUrl: '',
+      createdAt: now(),
+    });
+    this.state.deployments.push(deployment);
+    return deployment;
+  }
+
   addPullRequest(number: number): void {
     this.state.issues.push({
       number,
@@ -300,6 +337,23 @@ export class FakeGitHub {
       updatedAt: now(),
       closedAt: null,
     });
+  }
+
+  /**
+   * Marks pull request `number` merged by `mergeCommitSha`: GitHub then associates the merge
+   * commit (and the branch's `commits`) with it, as GET …/commits/{sha}/pulls shows.
+   */
+  mergePullRequest(number: number, mergeCommitSha: string, commits: readonly string[] = []): void {
+    this.#merged.set(number, { mergeCommitSha, mergedAt: now() });
+    for (const sha of [mergeCommitSha, ...commits]) this.associateCommit(sha, number);
+  }
+
+  /** A commit that is part of pull request `number` (e.g. pushed to its open branch). */
+  associateCommit(sha: string, number: number): void {
+    this.#issueByNumber(number);
+    const numbers = this.#pullsByCommit.get(sha) ?? [];
+    if (!numbers.includes(number)) numbers.push(number);
+    this.#pullsByCommit.set(sha, numbers);
   }
 
   /** Adds comments as if written by someone (by default another user, not the bot). */
@@ -587,6 +641,36 @@ export class FakeGitHub {
     const issue = this.#issue(match);
     const page = this.#page(this.commentsOn(issue.number), match, url);
     return { status: 200, body: page.items.map((c) => this.#commentJson(c)), headers: page.headers };
+  }
+
+  // ---- pull requests of a commit ----
+
+  #pullsOfCommit(match: OperationMatch, url: URL): Reply {
+    const sha = String(match.pathParams.commit_sha);
+    const pulls = (this.#pullsByCommit.get(sha) ?? []).map((number) =>
+      this.#pullJson(this.#issueByNumber(number)),
+    );
+    const page = this.#page(pulls, match, url);
+    return { status: 200, body: page.items, headers: page.headers };
+  }
+
+  #pullJson(pull: IssueRecord): unknown {
+    const merged = this.#merged.get(pull.number);
+    return overlay(this.#validator.sampleComponent('pull-request-simple'), {
+      id: pull.id,
+      node_id: nodeId('PullRequest', pull.id),
+      number: pull.number,
+      url: `${this.#repoUrl}/pulls/${pull.number}`,
+      html_url: `${this.#htmlUrl}/pull/${pull.number}`,
+      state: merged ? 'closed' : pull.state,
+      title: pull.title,
+      user: this.#user(pull.login),
+      created_at: pull.createdAt,
+      updated_at: pull.updatedAt,
+      closed_at: merged?.mergedAt ?? null,
+      merged_at: merged?.mergedAt ?? null,
+      merge_commit_sha: merged?.mergeCommitSha ?? null,
+    });
   }
 
   #createComment(match: OperationMatch, body: Body): Reply {
@@ -937,6 +1021,53 @@ export class FakeGitHub {
     return { status: 201, body: this.#deploymentJson(deployment) };
   }
 
+  /** Newest first, filtered by sha, ref, task and environment as GitHub filters them. */
+  #listDeployments(match: OperationMatch, url: URL): Reply {
+    const q = match.query;
+    const selected = this.state.deployments
+      .filter(
+        (d) =>
+          (q.sha === undefined || d.sha === q.sha) &&
+          (q.ref === undefined || d.ref === q.ref) &&
+          (q.task === undefined || d.task === q.task) &&
+          (q.environment === undefined || d.environment === q.environment),
+      )
+      .sort((a, b) => b.id - a.id);
+    const page = this.#page(selected, match, url);
+    return { status: 200, body: page.items.map((d) => this.#deploymentJson(d)), headers: page.headers };
+  }
+
+  #listDeploymentStatuses(match: OperationMatch, url: URL): Reply {
+    const deployment = this.state.deployments.find((d) => d.id === match.pathParams.deployment_id);
+    if (!deployment) throw new NotFound();
+    const newestFirst = [...deployment.statuses].reverse();
+    const page = this.#page(newestFirst, match, url);
+    return {
+      status: 200,
+      body: page.items.map((s) => this.#deploymentStatusJson(deployment, s)),
+      headers: page.headers,
+    };
+  }
+
+  #deploymentStatusJson(deployment: DeploymentRecordState, status: DeploymentStatusRecord): unknown {
+    return overlay(this.#validator.sampleComponent('deployment-status'), {
+      id: status.id,
+      node_id: nodeId('DeploymentStatus', status.id),
+      state: status.state,
+      description: status.description,
+      environment: deployment.environment,
+      log_url: status.logUrl,
+      target_url: status.logUrl,
+      environment_url: status.environmentUrl,
+      creator: this.#user(this.botLogin),
+      url: `${this.#repoUrl}/deployments/${deployment.id}/statuses/${status.id}`,
+      deployment_url: `${this.#repoUrl}/deployments/${deployment.id}`,
+      repository_url: this.#repoUrl,
+      created_at: status.createdAt,
+      updated_at: status.createdAt,
+    });
+  }
+
   #createDeploymentStatus(match: OperationMatch, body: Body): Reply {
     const deployment = this.state.deployments.find((d) => d.id === match.pathParams.deployment_id);
     if (!deployment) throw new NotFound();
@@ -964,23 +1095,7 @@ export class FakeGitHub {
         other.statuses.push({ ...last, id: this.#id(), state: 'inactive', createdAt: now() });
       }
     }
-    const json = overlay(this.#validator.sampleComponent('deployment-status'), {
-      id: status.id,
-      node_id: nodeId('DeploymentStatus', status.id),
-      state: status.state,
-      description: status.description,
-      environment: deployment.environment,
-      log_url: status.logUrl,
-      target_url: status.logUrl,
-      environment_url: status.environmentUrl,
-      creator: this.#user(this.botLogin),
-      url: `${this.#repoUrl}/deployments/${deployment.id}/statuses/${status.id}`,
-      deployment_url: `${this.#repoUrl}/deployments/${deployment.id}`,
-      repository_url: this.#repoUrl,
-      created_at: status.createdAt,
-      updated_at: status.createdAt,
-    });
-    return { status: 201, body: json };
+    return { status: 201, body: this.#deploymentStatusJson(deployment, status) };
   }
 
   #createCommitStatus(match: OperationMatch, body: Body): Reply {

@@ -195,6 +195,8 @@ export class FakeGitLab {
   readonly #server: Server;
   readonly #validator: OpenApiValidator;
   readonly #mergeRequests = new Set<number>();
+  readonly #merged = new Map<number, { mergeCommitSha: string; mergedAt: string }>();
+  readonly #mergeRequestsByCommit = new Map<string, number[]>();
   readonly #users = new Map<number, GitLabUser>();
   readonly #faults: { fault: Fault; remaining: number }[] = [];
   readonly #handlers: Record<string, Handler>;
@@ -233,6 +235,7 @@ export class FakeGitLab {
       getApiV4ProjectsIdIssues: (m) => this.#listIssues(m),
       postApiV4ProjectsIdIssues: (_m, b, u) => this.#createIssue(b, u),
       putApiV4ProjectsIdIssuesIssueIid: (m, b) => this.#updateIssue(m, b),
+      getApiV4ProjectsIdRepositoryCommitsShaMergeRequests: (m) => this.#mergeRequestsOfCommit(m),
     };
   }
 
@@ -259,6 +262,23 @@ export class FakeGitLab {
 
   addMergeRequest(iid: number): void {
     this.#mergeRequests.add(iid);
+  }
+
+  /**
+   * Marks merge request `iid` merged by `mergeCommitSha` (and, with `squash`, squashed into it):
+   * GitLab then lists it among the merge requests of that commit and of its branch's `commits`.
+   */
+  mergeMergeRequest(iid: number, mergeCommitSha: string, commits: readonly string[] = []): void {
+    this.#merged.set(iid, { mergeCommitSha, mergedAt: new Date().toISOString() });
+    for (const sha of [mergeCommitSha, ...commits]) this.associateCommit(sha, iid);
+  }
+
+  /** A commit that is part of merge request `iid` (e.g. pushed to its open source branch). */
+  associateCommit(sha: string, iid: number): void {
+    this.#mergeRequests.add(iid);
+    const iids = this.#mergeRequestsByCommit.get(sha) ?? [];
+    if (!iids.includes(iid)) iids.push(iid);
+    this.#mergeRequestsByCommit.set(sha, iids);
   }
 
   /** Notes written by someone else (alice by default), e.g. a human quoting the marker. */
@@ -503,6 +523,27 @@ export class FakeGitLab {
     const note = this.notesOn(iid).find((n) => n.id === match.pathParams.note_id);
     if (!note) throw new Rejection(404, { message: '404 Note Not Found' }, false);
     return note;
+  }
+
+  #mergeRequestsOfCommit(match: OperationMatch): Reply {
+    const sha = String(match.pathParams.sha);
+    const list = (this.#mergeRequestsByCommit.get(sha) ?? []).map((iid) => {
+      const merged = this.#merged.get(iid);
+      return {
+        id: 90_000 + iid,
+        iid,
+        project_id: this.projectId,
+        title: `Merge request ${iid}`,
+        state: merged ? 'merged' : 'opened',
+        sha: merged?.mergeCommitSha ?? sha,
+        merge_commit_sha: merged?.mergeCommitSha ?? null,
+        squash_commit_sha: null,
+        merged_at: merged?.mergedAt ?? null,
+        web_url: `https://gitlab.example.com/${this.projectPath}/-/merge_requests/${iid}`,
+      };
+    });
+    const page = this.#page(list, match);
+    return { status: 200, body: page.items, headers: page.headers };
   }
 
   #listNotes(match: OperationMatch): Reply {

@@ -104,9 +104,10 @@ describe('templates/slipway.yml is a valid GitLab CI/CD component', () => {
       drift.rules?.map((r) => r.if),
       ['$CI_PIPELINE_SOURCE == "schedule"'],
     );
-    // The environment keyword: variables scoped to it reach the job; only the apply records a deployment.
+    // The environment keyword: variables scoped to it reach the job; none records a deployment
+    // (Slipway records one per real apply).
     assert.deepEqual(plan.environment, { name: 'beta', action: 'prepare' });
-    assert.deepEqual(apply.environment, { name: 'beta', action: 'start' });
+    assert.deepEqual(apply.environment, { name: 'beta', action: 'prepare' });
     assert.deepEqual(drift.environment, { name: 'beta', action: 'verify' });
     assert.equal(apply.resource_group, 'slipway-beta');
     assert.equal(template.variables?.GIT_DEPTH, '0', 'detection needs the history');

@@ -34,6 +34,7 @@ describe('parseInputs', () => {
       environment: undefined,
       config: undefined,
       kubeconfig: undefined,
+      inCluster: false,
       context: undefined,
       token: '',
       deployBranch: undefined,

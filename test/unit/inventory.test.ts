@@ -15,10 +15,14 @@ import {
   encodeInventory,
   INVENTORY_NAMESPACE,
   inventoryName,
+  mergeEntries,
+  sameEntries,
   type Inventory,
 } from '../../src/core/inventory.ts';
 import { objectKey, type KubeObject } from '../../src/core/objects.ts';
 import { byStage, stageOf, type Stage } from '../../src/core/order.ts';
+import { inventoryOwnerCheck, pruneBudgetRefusal } from '../../src/core/prune-guard.ts';
+import { normaliseRepositoryUrl, repositoryIdentity } from '../../src/core/repository-identity.ts';
 
 /**
  * kubectl's ApplySet id (staging/src/k8s.io/kubectl/pkg/cmd/apply/applyset.go), written out from
@@ -246,4 +250,150 @@ test('a hand-damaged inventory is refused with a UserError, not a crash', () => 
     () => decodeInventory('beta', damaged),
     (error: unknown) => error instanceof UserError && /damaged/.test(error.message),
   );
+});
+
+describe('the repository recorded in the inventory', () => {
+  test('round-trips through the ConfigMap, and an inventory from an older Slipway has none', () => {
+    const stored = encodeInventory(inventory({ repository: 'github.com/acme/deploy' }));
+    assert.equal((stored.data as Record<string, string>).repository, 'github.com/acme/deploy');
+    assert.equal(decodeInventory('prod', stored).repository, 'github.com/acme/deploy');
+    const old = encodeInventory(inventory());
+    delete (old.data as Record<string, string>).repository;
+    assert.equal(decodeInventory('prod', old).repository, undefined);
+  });
+
+  test("another repository's inventory is refused, naming both repositories and --force", () => {
+    const theirs = inventory({ repository: 'github.com/acme/other' });
+    const { refusal, note } = inventoryOwnerCheck(theirs, 'github.com/acme/deploy');
+    assert.equal(note, undefined);
+    assert.equal(refusal?.rule, 'inventory-owner');
+    assert.match(refusal.message, /belongs to repository github\.com\/acme\/other/);
+    assert.match(refusal.message, /this is github\.com\/acme\/deploy/);
+    assert.match(refusal.message, /--force/);
+  });
+
+  test('a run that cannot name its repository is refused over a recorded one', () => {
+    const { refusal } = inventoryOwnerCheck(inventory({ repository: 'github.com/acme/other' }), undefined);
+    assert.match(refusal?.message ?? '', /does not know its repository/);
+  });
+
+  test('the same repository passes; an inventory without one is adopted with a note', () => {
+    assert.deepEqual(inventoryOwnerCheck(inventory({ repository: 'gitlab.com/a/b' }), 'gitlab.com/a/b'), {});
+    const adopted = inventoryOwnerCheck(inventory(), 'gitlab.com/a/b');
+    assert.equal(adopted.refusal, undefined);
+    assert.match(adopted.note ?? '', /records no repository .*adopted as gitlab\.com\/a\/b/);
+    // Nothing to adopt in a new environment: no note.
+    assert.deepEqual(inventoryOwnerCheck(inventory({ entries: [] }), 'gitlab.com/a/b'), {});
+  });
+});
+
+describe('the prune budget (over the inventory before the run)', () => {
+  const budget = { maxObjects: 100, maxPercent: 50 };
+
+  test('deleting more objects than max-objects is refused with the numbers', () => {
+    assert.deepEqual(pruneBudgetRefusal(budget, 150, 1000), {
+      rule: 'prune-budget',
+      message:
+        'prunes 150 objects, budget 100 (prune-budget.max-objects); raise it in slipway.yaml or apply with --force',
+    });
+    assert.equal(pruneBudgetRefusal(budget, 100, 1000), undefined);
+  });
+
+  test('renaming every object deletes 100% of the previous inventory, however many it adds', () => {
+    // The old check divided by the widened inventory (10 old + 10 new): 50%, allowed.
+    assert.match(
+      pruneBudgetRefusal(budget, 10, 10)?.message ?? '',
+      /^prunes 10 of the 10 objects in the inventory \(100%\), budget 50% \(prune-budget\.max-percent\)/,
+    );
+  });
+
+  test('exactly the limit passes; just over it is refused without rounding down to the limit', () => {
+    assert.equal(pruneBudgetRefusal(budget, 5, 10), undefined);
+    assert.match(pruneBudgetRefusal(budget, 63, 125)?.message ?? '', /\(50\.4%\)/);
+    assert.equal(pruneBudgetRefusal(budget, 0, 0), undefined);
+  });
+});
+
+describe('repository identity', () => {
+  test('clones of one repository over HTTPS, SSH and scp-like syntax give one identity', () => {
+    for (const url of [
+      'https://github.com/Acme/Deploy.git',
+      'https://x-access-token:secret@github.com/acme/deploy',
+      'git@github.com:acme/deploy.git',
+      'ssh://git@github.com:22/acme/deploy.git/',
+      'github.com:acme/deploy',
+    ])
+      assert.equal(normaliseRepositoryUrl(url), 'github.com/acme/deploy', url);
+    assert.equal(
+      normaliseRepositoryUrl('ssh://git@gitlab.example.com:2222/group/sub/project.git'),
+      'gitlab.example.com/group/sub/project',
+    );
+  });
+
+  test('credentials in a remote URL never reach the identity', () => {
+    assert.doesNotMatch(normaliseRepositoryUrl('https://user:hunter2@gitlab.com/a/b.git'), /hunter2|user/);
+  });
+
+  test('a local path stays a path', () => {
+    assert.equal(normaliseRepositoryUrl('/srv/git/deploy.git'), '/srv/git/deploy');
+    assert.equal(normaliseRepositoryUrl('file:///srv/git/deploy.git'), '/srv/git/deploy');
+  });
+
+  test('GitHub Actions, GitLab CI and a laptop clone agree; SLIPWAY_REPOSITORY overrides', () => {
+    const origin = 'git@github.com:acme/deploy.git';
+    assert.equal(
+      repositoryIdentity({ GITHUB_REPOSITORY: 'acme/deploy' }, undefined),
+      'github.com/acme/deploy',
+    );
+    assert.equal(repositoryIdentity({}, origin), 'github.com/acme/deploy');
+    assert.equal(
+      repositoryIdentity(
+        { GITHUB_REPOSITORY: 'acme/deploy', GITHUB_SERVER_URL: 'https://ghe.corp' },
+        undefined,
+      ),
+      'ghe.corp/acme/deploy',
+    );
+    assert.equal(
+      repositoryIdentity({ CI_PROJECT_PATH: 'ops/deploy', CI_SERVER_HOST: 'gitlab.corp' }, origin),
+      'gitlab.corp/ops/deploy',
+    );
+    assert.equal(
+      repositoryIdentity(
+        { CI_PROJECT_PATH: 'ops/deploy', CI_SERVER_URL: 'https://gitlab.corp:8443' },
+        undefined,
+      ),
+      'gitlab.corp/ops/deploy',
+    );
+    assert.equal(
+      repositoryIdentity(
+        { SLIPWAY_REPOSITORY: 'https://gitlab.com/ops/deploy', GITHUB_REPOSITORY: 'x/y' },
+        origin,
+      ),
+      'gitlab.com/ops/deploy',
+    );
+    assert.equal(repositoryIdentity({}, undefined), undefined);
+  });
+});
+
+describe('narrowing the inventory', () => {
+  const hpa = {
+    apiVersion: 'autoscaling/v2beta2',
+    kind: 'HorizontalPodAutoscaler',
+    namespace: 'shop',
+    name: 'web',
+  };
+  const served = { ...hpa, apiVersion: 'autoscaling/v2' };
+  const config = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web' };
+
+  test('rendered, undeleted and unreadable entries are kept once each; the later version wins', () => {
+    const narrowed = mergeEntries([config], [served], [hpa, config]);
+    assert.deepEqual(narrowed, [config, hpa]);
+    assert.deepEqual(mergeEntries([hpa], [served]), [served]);
+  });
+
+  test('an entry re-read at the served version counts as a change, so the inventory is rewritten', () => {
+    assert.equal(sameEntries([config, hpa], [hpa, config]), true);
+    assert.equal(sameEntries([config, hpa], [config, served]), false);
+    assert.equal(sameEntries([config], [config, hpa]), false);
+  });
 });

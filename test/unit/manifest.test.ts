@@ -87,9 +87,9 @@ describe('documents and lines', () => {
     assert.equal(result.manifests[0].source.file, 'clusters/prod/cm.json');
   });
 
-  test('values stay strings where YAML 1.1 would have guessed otherwise', () => {
+  test('values are read as kubectl reads them (YAML 1.1): quoted ones stay strings, `NO` is false', () => {
     const result = parse(`${CONFIG_MAP('types')}data:\n  enabled: "yes"\n  country: NO\n  version: "1.10"\n`);
-    assert.deepEqual(result.manifests[0]?.object.data, { enabled: 'yes', country: 'NO', version: '1.10' });
+    assert.deepEqual(result.manifests[0]?.object.data, { enabled: 'yes', country: false, version: '1.10' });
   });
 });
 

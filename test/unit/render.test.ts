@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -12,13 +12,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Finding } from '../../src/core/manifest.ts';
 import type { RenderResult } from '../../src/core/render/render.ts';
 import { withOfflineNamespaces, Workspace } from '../../src/core/workspace.ts';
 import { ProcessRunner } from '../../src/tools/exec.ts';
+import { startRegistry, type LocalRegistry } from './registry.ts';
 import {
   copyFixture,
   pathWithout,
@@ -557,36 +558,15 @@ describe('helm', () => {
   });
 
   describe('a chart from an OCI registry', () => {
-    // Debian's docker-registry package (`docker-registry serve config.yml`); another build of the
-    // distribution registry can stand in through SLIPWAY_TEST_REGISTRY.
-    const registryBinary = process.env['SLIPWAY_TEST_REGISTRY'] ?? 'docker-registry';
-    let registry: ChildProcess | undefined;
+    let registry: LocalRegistry | undefined;
     let host: string;
     let repoDir: string;
 
     before(async () => {
       const { repo, dir } = fixture('helm');
       repoDir = repo;
-      const port = await freePort();
-      host = `127.0.0.1:${port}`;
-      const storage = path.join(dir, 'registry');
-      mkdirSync(storage);
-      const config = path.join(dir, 'registry.yml');
-      writeFileSync(
-        config,
-        `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: ${host}\n`,
-      );
-      registry = spawn(registryBinary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      let failure: string | undefined;
-      registry.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      registry.on(
-        'error',
-        (error) =>
-          (failure = `cannot start ${registryBinary} (on Debian: apt-get install docker-registry): ${String(error)}`),
-      );
-      registry.on('exit', (code) => (failure ??= `${registryBinary} exited with ${String(code)}: ${stderr}`));
-      await waitForRegistry(host, () => failure);
+      registry = await startRegistry(dir);
+      host = registry.host;
       const packaged = path.join(dir, 'packaged');
       execFileSync(tools.helm, ['package', path.join(repo, 'charts/web-chart'), '--destination', packaged], {
         stdio: 'pipe',
@@ -600,7 +580,7 @@ describe('helm', () => {
     });
 
     after(() => {
-      registry?.kill();
+      registry?.stop();
     });
 
     // The loopback registry speaks plain HTTP: `insecure: true` (Flux's name) asks helm for it.
@@ -623,30 +603,3 @@ describe('helm', () => {
     });
   });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-/** Polls the registry's /v2/ until it answers, the process fails (`failure`), or 20 s pass. */
-async function waitForRegistry(host: string, failure: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const failed = failure();
-    if (failed !== undefined) throw new Error(failed);
-    try {
-      const response = await fetch(`http://${host}/v2/`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the registry did not answer on ${host} within 20 s`);
-}

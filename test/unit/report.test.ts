@@ -461,10 +461,13 @@ describe('planAsJson and planAsText', () => {
     const json = JSON.parse(JSON.stringify(planAsJson(plan))) as {
       environment: string;
       summary: Record<string, number>;
+      refusals: unknown[];
       objects: Record<string, unknown>[];
     };
-    assert.deepEqual(Object.keys(json).sort(), ['environment', 'objects', 'summary']);
+    assert.deepEqual(Object.keys(json).sort(), ['environment', 'notes', 'objects', 'refusals', 'summary']);
     assert.equal(json.environment, 'prod');
+    // Why the plan may not be applied (prune budget, another repository's inventory): none here.
+    assert.deepEqual(json.refusals, []);
     assert.deepEqual(json.summary, { create: 1, update: 1, delete: 0, unchanged: 1, error: 0, orphan: 0 });
     assert.deepEqual(json.objects[0], {
       apiVersion: 'apps/v1',

@@ -122,7 +122,7 @@ describe('duplicates', () => {
 });
 
 describe('scope', () => {
-  test('a namespace on a ClusterRole or a Namespace is an error on the namespace line', () => {
+  test('a namespace on a ClusterRole or a Namespace is a warning on the namespace line (kubectl ignores it)', () => {
     const findings = validateManifests(
       manifests(
         `${object('ClusterRole', 'reader', '  namespace: shop\n', 'rbac.authorization.k8s.io/v1')}---\n${object('Namespace', 'shop', '  namespace: default\n')}`,
@@ -133,7 +133,14 @@ describe('scope', () => {
       findings.map((f) => f.location.line),
       [5, 11],
     );
-    assert.match(findings[0]!.message, /ClusterRole is cluster-scoped but sets metadata\.namespace "shop"/);
+    assert.deepEqual(
+      findings.map((f) => f.severity),
+      ['warning', 'warning'],
+    );
+    assert.match(
+      findings[0]!.message,
+      /ClusterRole is cluster-scoped: its metadata\.namespace "shop" is ignored/,
+    );
   });
 
   test('a custom kind defined as cluster-scoped by a CRD in the same render is checked too', () => {
@@ -154,6 +161,17 @@ spec:
       validateManifests(manifests(`${crd.replace('Cluster', 'Namespaced')}---\n${widget}`)),
       [],
     );
+    assert.equal(
+      rules(validateManifests(manifests(`${crd}---\n${widget}`)))[0],
+      'namespace-on-cluster-scoped',
+    );
+  });
+
+  test('two cluster-scoped objects that differ only in the ignored namespace are one object, defined twice', () => {
+    const role = (ns: string): string =>
+      object('ClusterRole', 'reader', `  namespace: ${ns}\n`, 'rbac.authorization.k8s.io/v1');
+    const found = validateManifests(manifests(`${role('a')}---\n${role('b')}`));
+    assert.ok(found.some((f) => f.rule === 'duplicate-object' && f.severity === 'error'));
   });
 });
 

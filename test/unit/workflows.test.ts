@@ -50,6 +50,16 @@ describe('shipped workflows are valid GitHub Actions workflows', () => {
     for (const block of blocks) assert.deepEqual(await workflowErrors('README.yml', block), []);
   });
 
+  test("this repository's workflows pin every action by commit SHA", () => {
+    for (const file of readdirSync(path.join(root, '.github', 'workflows'))) {
+      const text = readFileSync(path.join(root, '.github', 'workflows', file), 'utf8');
+      // Steps only (not comments); `./` is this repository's own action, at the commit under test.
+      for (const [, ref] of text.matchAll(/^\s*(?:- )?uses:\s*(\S+)/gm))
+        if (!ref?.startsWith('./'))
+          assert.match(ref ?? '', /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/, `${file}: ${ref ?? ''}`);
+    }
+  });
+
   test('the parser really rejects a broken workflow (the check can fail)', async () => {
     const errors = await workflowErrors(
       'broken.yml',

@@ -1,11 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { UserError } from '../errors.ts';
 import type { HelmReleaseConfig } from '../config.ts';
+import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
 import type { CommandRunner } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
+import type { ClusterCapabilities } from './capabilities.ts';
+import { makeScratch, prepareChart } from './helm-deps.ts';
+import { hookDecision } from './helm-hooks.ts';
 
 export interface HelmContext {
   readonly runner: CommandRunner;
@@ -13,34 +16,57 @@ export interface HelmContext {
   readonly helm: string;
   /** Fallback namespace when the release names none. */
   readonly namespace: string;
-  /** From the cluster when known, so `.Capabilities` checks in charts behave as they will live. */
-  readonly kubeVersion?: string;
+  /** From the cluster when connected, so `.Capabilities` checks behave as they do under Flux. */
+  readonly capabilities?: ClusterCapabilities;
   readonly env?: Readonly<Record<string, string>>;
 }
 
+export interface HelmRender {
+  readonly manifests: Manifest[];
+  readonly findings: Finding[];
+  /** One line per hook: which, and whether it is applied or skipped (shown in the plan). */
+  readonly notes: string[];
+}
+
 /**
- * Renders one release with `helm template`. Hooks are left out (`--no-hooks`): Slipway applies
- * the chart's resources and runs no hook. Returns the multi-document YAML helm printed.
+ * Renders one release with `helm template` as Flux and Argo CD would: the cluster's version and
+ * APIs as `.Capabilities`, chart dependencies built (never inside the repository), test hooks
+ * left out and every other hook named in the plan (see helm-hooks.ts for which are applied).
  */
-export async function renderHelmRelease(release: HelmReleaseConfig, context: HelmContext): Promise<string> {
+export async function renderHelmRelease(
+  release: HelmReleaseConfig,
+  context: HelmContext,
+): Promise<HelmRender> {
   const namespace = release.targetNamespace ?? context.namespace;
-  const args = ['template', release.releaseName];
-  if (release.localChart !== undefined) {
-    const chartDir = context.repo.resolve(release.localChart, `helm chart "${release.chart}"`);
-    assertNoEscapingLinks(context.repo, chartDir);
-    args.push(chartDir);
-  } else if (release.repository?.startsWith('oci://')) {
-    args.push(`${release.repository.replace(/\/$/, '')}/${release.chart}`);
-  } else {
-    args.push(release.chart, '--repo', release.repository ?? '');
-  }
-  if (release.version !== undefined) args.push('--version', release.version);
-  if (release.insecure && release.repository?.startsWith('oci://')) args.push('--plain-http');
-  args.push('--namespace', namespace, '--include-crds', '--skip-tests', '--no-hooks');
-  if (context.kubeVersion) args.push('--kube-version', context.kubeVersion);
-  for (const file of release.valuesFiles) args.push('--values', context.repo.resolve(file, 'values file'));
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'slipway-helm-'));
+  const scratch = makeScratch();
+  const env = { HELM_CACHE_HOME: path.join(scratch, 'cache'), ...context.env };
   try {
+    const findings: Finding[] = [];
+    const args = ['template', release.releaseName];
+    let localSubcharts: ReadonlyMap<string, string> = new Map();
+    if (release.localChart !== undefined) {
+      context.repo.resolve(release.localChart, `helm chart "${release.chart}"`);
+      const prepared = await prepareChart(release.localChart, {
+        runner: context.runner,
+        repo: context.repo,
+        helm: context.helm,
+        scratch,
+        env,
+        plainHttp: release.insecure,
+      });
+      findings.push(...prepared.findings);
+      localSubcharts = prepared.localSubcharts;
+      args.push(prepared.dir);
+    } else if (release.repository?.startsWith('oci://')) {
+      args.push(`${release.repository.replace(/\/$/, '')}/${release.chart}`);
+    } else {
+      args.push(release.chart, '--repo', release.repository ?? '');
+    }
+    if (release.version !== undefined) args.push('--version', release.version);
+    if (release.insecure && release.repository?.startsWith('oci://')) args.push('--plain-http');
+    args.push('--namespace', namespace, '--include-crds', '--skip-tests');
+    args.push(...capabilityArgs(context.capabilities));
+    for (const file of release.valuesFiles) args.push('--values', context.repo.resolve(file, 'values file'));
     if (Object.keys(release.values).length > 0) {
       const inline = path.join(scratch, 'values.yaml');
       writeFileSync(inline, dump(release.values), { mode: 0o600 });
@@ -48,7 +74,7 @@ export async function renderHelmRelease(release: HelmReleaseConfig, context: Hel
     }
     const result = await context.runner.run(context.helm, args, {
       cwd: context.repo.root,
-      env: { HELM_CACHE_HOME: path.join(scratch, 'cache'), ...context.env },
+      env,
       timeoutMs: 300_000,
     });
     if (result.exitCode !== 0) {
@@ -60,19 +86,72 @@ export async function renderHelmRelease(release: HelmReleaseConfig, context: Hel
         },
       );
     }
-    return result.stdout;
+    const parsed = parseRelease(result.stdout, release, namespace, localSubcharts);
+    return { ...parsed, findings: [...findings, ...parsed.findings] };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function assertNoEscapingLinks(repo: RepoPaths, dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const absolute = path.join(dir, name);
-    const stat = lstatSync(absolute);
-    if (stat.isSymbolicLink()) repo.assertRealInside(absolute, 'symlink in helm chart');
-    else if (stat.isDirectory()) assertNoEscapingLinks(repo, absolute);
+/** `--kube-version` and `--api-versions` from discovery; none without a cluster (helm's defaults). */
+export function capabilityArgs(capabilities: ClusterCapabilities | undefined): string[] {
+  if (!capabilities) return [];
+  const args: string[] = [];
+  if (capabilities.kubeVersion) args.push('--kube-version', capabilities.kubeVersion);
+  if (capabilities.apiVersions.length > 0) args.push('--api-versions', capabilities.apiVersions.join(','));
+  return args;
+}
+
+/** Helm's output as manifests pointing at their template files, hooks sorted out with a note each. */
+function parseRelease(
+  output: string,
+  release: HelmReleaseConfig,
+  namespace: string,
+  localSubcharts: ReadonlyMap<string, string>,
+): HelmRender {
+  const manifests: Manifest[] = [];
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  const via = `helm release ${release.releaseName}`;
+  for (const part of splitHelmSources(output)) {
+    const file = templateFile(part.source, release, localSubcharts);
+    const parsed = parseManifests(part.text, file, via);
+    findings.push(...parsed.findings);
+    for (const manifest of parsed.manifests) {
+      // Lines in helm's output are not the template's lines: name the template file only.
+      const source = { ...manifest.source, line: 0 };
+      const hook = hookDecision(manifest.object);
+      if (hook) {
+        notes.push(
+          `${via}: hook ${manifest.object.kind}/${manifest.object.metadata.name ?? ''} (${hook.events.join(', ')}, ${file}) ${hook.apply ? 'applied' : 'skipped'}: ${hook.reason}`,
+        );
+        if (!hook.apply) continue;
+      }
+      manifests.push({ object: manifest.object, source, defaultNamespace: namespace });
+    }
   }
+  return { manifests, findings, notes };
+}
+
+/**
+ * `# Source: <chart name>/templates/x.yaml` → the file in the repository (the chart's name need
+ * not be its folder's); a `file://` subchart's templates → that chart's own folder.
+ */
+function templateFile(
+  source: string | undefined,
+  release: HelmReleaseConfig,
+  localSubcharts: ReadonlyMap<string, string>,
+): string {
+  if (!release.localChart) return release.chart;
+  if (!source) return release.localChart;
+  const inChart = source.slice(source.indexOf('/') + 1);
+  const sub = /^charts\/([^/]+)\/(.+)$/.exec(inChart);
+  if (sub) {
+    const folder = localSubcharts.get(sub[1] ?? '');
+    if (folder && !sub[2]?.startsWith('charts/')) return path.posix.join(folder, sub[2] ?? '');
+    return path.posix.join(release.localChart, 'Chart.yaml');
+  }
+  return path.posix.join(release.localChart, inChart);
 }
 
 export function firstLines(text: string, count = 6): string {

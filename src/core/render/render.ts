@@ -6,7 +6,8 @@ import type { CommandRunner, Logger } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
 import { kustomizationFile, kustomizeDependencies } from './kustomize-graph.ts';
 import { readManifestText, scanTree } from './plain.ts';
-import { firstLines, renderHelmRelease, splitHelmSources } from './helm.ts';
+import { DEFAULT_CAPABILITIES_NOTE, type ClusterCapabilities } from './capabilities.ts';
+import { firstLines, renderHelmRelease } from './helm.ts';
 
 export interface RenderTools {
   readonly kustomize: string;
@@ -19,7 +20,8 @@ export interface RenderContext {
   readonly runner: CommandRunner;
   readonly logger: Logger;
   readonly tools: RenderTools;
-  readonly kubeVersion?: string;
+  /** The connected cluster's version and APIs for helm's `.Capabilities`; helm's defaults without. */
+  readonly capabilities?: ClusterCapabilities;
 }
 
 export interface RenderResult {
@@ -27,6 +29,8 @@ export interface RenderResult {
   readonly manifests: Manifest[];
   /** Problems found while rendering; any error means the render is not trustworthy (no prune). */
   readonly findings: Finding[];
+  /** What the plan should say about the render (e.g. each helm hook and what was done with it). */
+  readonly notes: string[];
 }
 
 /** Renders an environment: plain files, kustomizations, then Helm releases, in a stable order. */
@@ -37,6 +41,7 @@ export async function renderEnvironment(
   const { repo } = context;
   const manifests: Manifest[] = [];
   const findings: Finding[] = [];
+  const notes: string[] = [];
   const fail = (error: unknown, file: string): void => {
     if (!(error instanceof UserError)) throw error;
     findings.push({
@@ -56,7 +61,7 @@ export async function renderEnvironment(
     }
   } catch (error) {
     fail(error, env.path);
-    return { environment: env.name, manifests, findings };
+    return { environment: env.name, manifests, findings, notes };
   }
   const excluded = new Set(
     env.helm.flatMap((release) => [
@@ -69,7 +74,7 @@ export async function renderEnvironment(
     tree = scanTree(repo, envDir, excluded);
   } catch (error) {
     fail(error, env.path);
-    return { environment: env.name, manifests, findings };
+    return { environment: env.name, manifests, findings, notes };
   }
   for (const file of tree.files) {
     try {
@@ -94,32 +99,21 @@ export async function renderEnvironment(
       fail(error, dir);
     }
   }
+  if (env.helm.length > 0 && !context.capabilities)
+    context.logger.info(`${env.name}: ${DEFAULT_CAPABILITIES_NOTE}`);
   for (const release of env.helm) {
     try {
-      const output = await renderHelmRelease(release, {
+      const rendered = await renderHelmRelease(release, {
         runner: context.runner,
         repo,
         helm: context.tools.helm,
         namespace: env.namespace ?? 'default',
-        ...(context.kubeVersion ? { kubeVersion: context.kubeVersion } : {}),
+        ...(context.capabilities ? { capabilities: context.capabilities } : {}),
       });
-      const namespace = release.targetNamespace ?? env.namespace ?? 'default';
-      for (const part of splitHelmSources(output)) {
-        const chartFile =
-          part.source && release.localChart
-            ? // `# Source: <chart name>/templates/…`: the chart's name need not be its folder's.
-              path.posix.join(release.localChart, part.source.slice(part.source.indexOf('/') + 1))
-            : (release.localChart ?? release.chart);
-        const parsed = parseManifests(part.text, chartFile, `helm release ${release.releaseName}`);
-        for (const manifest of parsed.manifests)
-          // Lines in helm's output are not the template's lines: name the template file only.
-          manifests.push({
-            object: manifest.object,
-            source: { ...manifest.source, line: 0 },
-            defaultNamespace: namespace,
-          });
-        findings.push(...parsed.findings);
-      }
+      manifests.push(...rendered.manifests);
+      findings.push(...rendered.findings);
+      notes.push(...rendered.notes);
+      for (const note of rendered.notes) context.logger.info(`${env.name}: ${note}`);
     } catch (error) {
       fail(error, release.localChart ?? release.chart);
     }
@@ -127,7 +121,7 @@ export async function renderEnvironment(
   context.logger.info(
     `${env.name}: rendered ${manifests.length} objects from ${tree.files.length} files, ${tree.kustomizations.length} kustomizations, ${env.helm.length} helm releases`,
   );
-  return { environment: env.name, manifests, findings };
+  return { environment: env.name, manifests, findings, notes };
 }
 
 async function kustomizeBuild(context: RenderContext, dir: string): Promise<string> {

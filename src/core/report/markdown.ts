@@ -4,6 +4,7 @@ import { describeRef } from '../objects.ts';
 import { formatLocation } from '../errors.ts';
 import { codeBlock, escapeInline } from './escape.ts';
 import { trimContext, truncateLines } from './trim.ts';
+import { describeBuild } from '../version.ts';
 
 /** One environment's outcome, as the comment and summaries show it. */
 export interface EnvironmentReport {
@@ -88,6 +89,7 @@ function sectionAt(
   );
   if (report.note) out.push(`_${escapeInline(report.note)}_`, '');
   if (report.failure) out.push(`**The plan failed:** ${escapeInline(report.failure)}`, '');
+  for (const note of report.plan?.notes ?? []) out.push(`_Note: ${escapeInline(note)}_`, '');
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
   for (const [label, list] of [
@@ -213,14 +215,34 @@ export function composeComment(
     }
     current += `\n${section}\n`;
   }
-  bodies.push(current);
+  bodies.push(`${current}\n<sub>${escapeInline(describeBuild())}</sub>\n`);
   return bodies;
+}
+
+/**
+ * One environment's comment: `preamble` (its marker and stamp), a one-row table, then its section
+ * at the richest level that fits `options.limit`.
+ */
+export function environmentComment(
+  report: EnvironmentReport,
+  options: CommentOptions,
+  preamble: readonly string[],
+): string {
+  const header = commentHeader([], report, options, [
+    ...preamble,
+    `### Slipway plan: ${escapeInline(report.environment)}`,
+    '',
+  ]);
+  const footer = `\n<sub>${escapeInline(describeBuild())}</sub>\n`;
+  const section = renderSection(report, options.limit - header.length - footer.length - 200, options);
+  return `${header}\n${section}\n${footer}`;
 }
 
 function commentHeader(
   sections: readonly string[],
   extra: EnvironmentReport | undefined,
   options: CommentOptions,
+  heading: readonly string[] = [COMMENT_MARKER, '### Slipway plan', ''],
 ): string {
   const rows = new Map<string, Row>();
   for (const section of sections) {
@@ -233,7 +255,7 @@ function commentHeader(
     }
   }
   if (extra) rows.set(extra.environment, rowOf(extra));
-  const lines = [COMMENT_MARKER, '### Slipway plan', ''];
+  const lines = [...heading];
   if (options.commit) lines.push(`For commit \`${escapeInline(options.commit.slice(0, 12))}\`.`, '');
   lines.push(
     '| Environment | Create | Update | Delete | Unchanged | Error | Status |',

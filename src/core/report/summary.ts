@@ -11,6 +11,7 @@ export const SUMMARY_BUDGET = 900 * 1024;
 /** The full plan for the job summary: every diff, within the summary budget. */
 export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET): string {
   const out: string[] = [`## Slipway plan: ${escapeInline(report.environment)}`, ''];
+  if (report.note) out.push(`_${escapeInline(report.note)}_`, '');
   if (report.failure) out.push(`**Failed:** ${escapeInline(report.failure)}`, '');
   for (const finding of report.findings)
     out.push(

@@ -15,6 +15,8 @@ const COLOURS = {
 export function planAsText(plan: Plan, colour: boolean): string {
   const paint = (code: string, text: string): string => (colour ? `${code}${text}${COLOURS.reset}` : text);
   const out: string[] = [paint(COLOURS.bold, `${plan.environment}: ${headline(plan.summary)}`)];
+  for (const refusal of plan.refusals ?? []) out.push(paint(COLOURS.red, `refused: ${refusal.message}`));
+  for (const note of plan.notes ?? []) out.push(`note: ${note}`);
   for (const object of plan.objects) {
     if (object.action === 'unchanged') continue;
     const where = object.source ? ` (${formatLocation(object.source)})` : '';
@@ -37,6 +39,8 @@ export function planAsJson(plan: Plan): unknown {
   return {
     environment: plan.environment,
     summary: plan.summary,
+    refusals: plan.refusals ?? [],
+    notes: plan.notes ?? [],
     objects: plan.objects.map((o) => ({
       apiVersion: o.ref.apiVersion,
       kind: o.ref.kind,

@@ -1,0 +1,116 @@
+/**
+ * The plan and validate modes: each environment is rendered, validated and (with a cluster)
+ * diffed against its own cluster, then shown wherever the entry shows things (log annotations,
+ * outputs) and posted to the review platform (sticky comment, check or commit status).
+ */
+import { publishPlanReport } from '../ci.ts';
+import type { EnvironmentConfig } from '../config.ts';
+import { describeError, UserError } from '../errors.ts';
+import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../jobs.ts';
+import type { EnvironmentReport } from '../report/markdown.ts';
+import { describeCluster, outcome, type Job } from './job.ts';
+import type { JobOutcome } from './types.ts';
+
+/** Offline validation of every environment (and the danger lint against the change's base). */
+export async function validateAll(
+  job: Job,
+  envs: readonly EnvironmentConfig[],
+  note = 'validated offline (no cluster access)',
+): Promise<JobOutcome> {
+  const reports: EnvironmentReport[] = [];
+  for (const env of envs) {
+    const report = await planReport(
+      job.deps.workspace,
+      env,
+      undefined,
+      job.deps.logger,
+      job.settings.concurrency,
+      baseOf(job),
+    );
+    reports.push(await publish(job, { ...report, note }));
+  }
+  return finish(job, reports);
+}
+
+/** A live plan of each environment over its own connection; a fork's change is validated offline. */
+export async function planAll(job: Job, envs: readonly EnvironmentConfig[]): Promise<JobOutcome> {
+  const { logger } = job.deps;
+  if (job.context.fromFork) {
+    logger.warn(
+      `${job.context.changeNoun} from a fork: no cluster credentials are available, so only offline validation runs`,
+    );
+    return validateAll(
+      job,
+      envs,
+      `validated offline: ${job.context.changeNoun}s from forks get no cluster credentials, so there is no live diff`,
+    );
+  }
+  const reports: EnvironmentReport[] = [];
+  for (const env of envs) reports.push(await publish(job, await planOne(job, env)));
+  return finish(job, reports);
+}
+
+async function planOne(job: Job, env: EnvironmentConfig): Promise<EnvironmentReport> {
+  const { logger } = job.deps;
+  let cluster;
+  try {
+    cluster = await job.deps.clusters.connect(env);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { environment: env.name, plan: undefined, findings: [], failure: describeError(error) };
+  }
+  const where = describeCluster(cluster);
+  logger.info(`${env.name}: planning against ${where}`);
+  const report = await planReport(
+    job.deps.workspace,
+    env,
+    cluster,
+    logger,
+    job.settings.concurrency,
+    baseOf(job),
+  );
+  return { ...report, note: `Planned against ${where}.` };
+}
+
+/** Log annotations, the entry's outputs, then the comment and the check. Returns the report shown. */
+async function publish(job: Job, report: EnvironmentReport): Promise<EnvironmentReport> {
+  const { logger, platform, masker } = job.deps;
+  for (const annotation of annotationsOf(report)) {
+    if (annotation.level === 'failure') logger.error(annotation.message, annotation.location);
+    else logger.warn(annotation.message, annotation.location);
+  }
+  const fullDiffUrl = await job.deps.outputs.planned(report);
+  if (platform)
+    await publishPlanReport(platform, report, {
+      changeRequest: job.settings.comment ? job.context.changeRequest : undefined,
+      head: job.context.head,
+      run: job.context.run,
+      git: job.deps.git,
+      fullDiffUrl,
+      note: undefined,
+      masker,
+      logger,
+      checkSummaryBudget: job.deps.checkSummaryBudget,
+    });
+  return report;
+}
+
+function finish(job: Job, reports: readonly EnvironmentReport[]): JobOutcome {
+  const failed = reports.filter(reportFailed);
+  return outcome(job, {
+    code: failed.length > 0 ? 1 : 0,
+    changes: reports.some(reportHasChanges),
+    reports,
+    failures: failed.map((r) =>
+      job.deps.masker.mask(`${r.environment}: ${r.failure ?? 'the plan has errors (see the annotations)'}`),
+    ),
+  });
+}
+
+/** The change's base, for the danger lint (selector changes, removed PVCs…); none outside a change. */
+function baseOf(job: Job): { revision: string; git: Job['deps']['git'] } | undefined {
+  const { context } = job;
+  return (context.changeRequest !== undefined || context.mergeGroup) && context.base
+    ? { revision: context.base, git: job.deps.git }
+    : undefined;
+}
