@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
+import type { RbacCommand } from './rbac.ts';
 
 export type Format = 'text' | 'markdown' | 'json';
 
@@ -40,6 +41,7 @@ export type Command =
       readonly force: boolean;
     }
   | { readonly name: 'init'; readonly common: CommonOptions; readonly force: boolean }
+  | ({ readonly name: 'rbac'; readonly common: CommonOptions } & RbacCommand)
   | {
       readonly name: 'ci';
       readonly common: CommonOptions;
@@ -61,6 +63,9 @@ commands:
   apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
                                      server-side apply, prune, wait for health
   init     [--force]                 write slipway.yaml and GitHub workflows into a repository
+  rbac     --env NAME (--github OWNER/REPO | --apply-user USER --plan-user USER) [--namespaces a,b]
+                                     RBAC for the environment's apply and plan identities, and a
+                                     policy that lets the plan identity make dry-runs only (YAML)
   version                            the release version and the commit it was built from
   ci       [--env NAME] [--mode plan|apply|resync|drift] [--dry-run]
                                      in a GitLab CI/CD job: plan a merge request (sticky note),
@@ -89,6 +94,10 @@ const FLAGS: Record<string, 'value' | 'switch'> = {
   '--timeout': 'value',
   '--commit': 'value',
   '--mode': 'value',
+  '--namespaces': 'value',
+  '--github': 'value',
+  '--apply-user': 'value',
+  '--plan-user': 'value',
   '--exit-code': 'switch',
   '--dry-run': 'switch',
   '--no-prune': 'switch',
@@ -104,6 +113,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   diff: ['--env', '--format', '--exit-code'],
   apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
   init: ['--force'],
+  rbac: ['--env', '--namespaces', '--github', '--apply-user', '--plan-user'],
   ci: ['--env', '--mode', '--dry-run'],
 };
 const COMMON = ['--repo', '--config', '--kubeconfig', '--context', '--concurrency', '--help', '-h'];
@@ -196,6 +206,24 @@ export function parseArgs(argv: readonly string[]): Command {
       if (mode !== undefined && mode !== 'plan' && mode !== 'apply' && mode !== 'resync' && mode !== 'drift')
         throw usage(`--mode must be plan, apply, resync or drift, not "${mode}"`);
       return { name, common, env: values.get('--env'), mode, dryRun: switches.has('--dry-run') };
+    }
+    case 'rbac': {
+      const namespaces = values.get('--namespaces');
+      return {
+        name,
+        common,
+        env: required('--env'),
+        namespaces:
+          namespaces === undefined
+            ? undefined
+            : namespaces
+                .split(',')
+                .map((n) => n.trim())
+                .filter(Boolean),
+        github: values.get('--github'),
+        applyUser: values.get('--apply-user'),
+        planUser: values.get('--plan-user'),
+      };
     }
     default:
       return { name: 'init', common, force: switches.has('--force') };

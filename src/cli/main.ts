@@ -11,11 +11,13 @@ import { DEFAULT_CONCURRENCY, type Settings } from '../core/settings.ts';
 import { describeBuild } from '../core/version.ts';
 import { detectBuild } from '../tools/build-info.ts';
 import { hasErrors, withOfflineNamespaces, Workspace } from '../core/workspace.ts';
+import { KUBECTL_DUMP_SCHEMA } from '../core/yaml.ts';
 import { ProcessRunner } from '../tools/exec.ts';
 import { GitCli } from '../tools/git.ts';
 import { parseArgs, USAGE, type Command, type CommonOptions } from './args.ts';
 import { StderrLogger } from './logger.ts';
 import { runInit } from './init.ts';
+import { runRbac } from './rbac.ts';
 import { runApply, runDiff } from './job.ts';
 import { runGitLabCi } from '../gitlab/main.ts';
 import { DEFAULT_CAPABILITIES_NOTE } from '../core/render/capabilities.ts';
@@ -124,7 +126,7 @@ async function dispatch(
       const docs = withOfflineNamespaces(result.manifests, env).map((m) => {
         // Rendered output may land in CI logs: Secret values are masked here too.
         const object = isSecret(m.object) ? maskSecret(m.object, undefined, 'after') : m.object;
-        return `# Source: ${formatLocation(m.source)}${m.source.via ? ` (${m.source.via})` : ''}\n${dump(sortKeys(object), { lineWidth: -1, noRefs: true })}`;
+        return `# Source: ${formatLocation(m.source)}${m.source.via ? ` (${m.source.via})` : ''}\n${dump(sortKeys(object), { lineWidth: -1, noRefs: true, schema: KUBECTL_DUMP_SCHEMA })}`;
       });
       // Rendered without a cluster: say so where the output is read, not only in the log.
       if (env.helm.length > 0) io.stdout(`# ${DEFAULT_CAPABILITIES_NOTE}\n`);
@@ -156,6 +158,8 @@ async function dispatch(
       return runDiff({ io, settings, workspace, git, logger, masker }, command);
     case 'apply':
       return runApply({ io, settings, workspace, git, logger, masker }, command);
+    case 'rbac':
+      return runRbac(command, workspace, io.stdout);
   }
 }
 

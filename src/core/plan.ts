@@ -15,7 +15,7 @@ import { takenFields, type TakenFields } from './ownership.ts';
 import { planDeletions } from './plan-deletion.ts';
 import { inventoryOwnerCheck, pruneBudgetRefusal, type PlanRefusal } from './prune-guard.ts';
 import type { KubeApi, Logger } from './ports.ts';
-import { desiredObject, scopedEntries } from './prepare.ts';
+import { desiredObjects, scopedEntries } from './prepare.ts';
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'delete' | 'orphan' | 'error';
 
@@ -103,10 +103,7 @@ export async function planEnvironment(
     if (resource) return resource.namespaced ? 'namespaced' : 'cluster';
     return scopeOf(m.object.apiVersion, m.object.kind, renderedCrds);
   };
-  const desired = manifests.map((manifest) => ({
-    manifest,
-    ...desiredObject(manifest, env, scope(manifest)),
-  }));
+  const desired = desiredObjects(manifests, env, scope);
 
   const live = await fetchLive(
     kube,
@@ -128,11 +125,17 @@ export async function planEnvironment(
   const progress = progressReporter(desired.length, 5_000, (done, total) =>
     context.logger.info(`${env.name}: planned ${done}/${total} objects`),
   );
-  const objects = await mapLimit(desired, context.concurrency, async ({ manifest, object, notes }) => {
-    const row = await planObject(object, manifest, live.get(objectKey(refOf(object))), shared);
-    progress.tick();
-    return notes.length ? { ...row, note: [...notes, ...(row.note ? [row.note] : [])].join('; ') } : row;
-  });
+  const objects = await mapLimit(
+    desired,
+    context.concurrency,
+    async ({ manifest, object, notes, duplicate }) => {
+      const row: PlannedObject = duplicate
+        ? { ...NOT_PLANNED, ref: refOf(object), source: manifest.source, action: 'error', note: duplicate }
+        : await planObject(object, manifest, live.get(objectKey(refOf(object))), shared);
+      progress.tick();
+      return notes.length ? { ...row, note: [...notes, ...(row.note ? [row.note] : [])].join('; ') } : row;
+    },
+  );
   progress.finish();
 
   const rendered = new Set(desired.map((d) => objectKey(refOf(d.object))));
@@ -205,6 +208,9 @@ async function fetchLive(
   });
   return live;
 }
+
+/** A row nothing is sent for. */
+const NOT_PLANNED = { desired: undefined, live: undefined, taken: [], deferred: false, diff: '' } as const;
 
 /** What every object's planning shares. */
 interface PlanShared {

@@ -2,7 +2,15 @@ import type { EnvironmentConfig } from './config.ts';
 import { OWNER_LABEL } from './constants.ts';
 import { APPLYSET_PART_OF_LABEL, applySetId } from './inventory.ts';
 import type { Manifest } from './manifest.ts';
-import { objectKey, type KubeObject, type ObjectRef, type ResourceInfo } from './objects.ts';
+import { formatLocation } from './errors.ts';
+import {
+  describeRef,
+  objectKey,
+  refOf,
+  type KubeObject,
+  type ObjectRef,
+  type ResourceInfo,
+} from './objects.ts';
 import type { KubeApi } from './ports.ts';
 import type { Scope } from './kinds.ts';
 
@@ -10,6 +18,36 @@ export interface DesiredObject {
   readonly object: KubeObject;
   /** What Slipway changed on the rendered object that a reader of the plan should know. */
   readonly notes: readonly string[];
+}
+
+export interface PreparedManifest extends DesiredObject {
+  readonly manifest: Manifest;
+  /**
+   * Set when an earlier manifest is the same object once namespaces are settled (two
+   * cluster-scoped custom resources that kustomize put in different namespaces): this one is an
+   * error rather than a second, silent apply of one object.
+   */
+  readonly duplicate?: string;
+}
+
+/** Every manifest's desired object, in order, with duplicates named. */
+export function desiredObjects(
+  manifests: readonly Manifest[],
+  env: EnvironmentConfig,
+  scope: (manifest: Manifest) => Scope,
+): PreparedManifest[] {
+  const first = new Map<string, Manifest>();
+  return manifests.map((manifest) => {
+    const desired = desiredObject(manifest, env, scope(manifest));
+    const key = objectKey(refOf(desired.object));
+    const earlier = first.get(key);
+    if (!earlier) {
+      first.set(key, manifest);
+      return { manifest, ...desired };
+    }
+    const duplicate = `${describeRef(refOf(desired.object))} is defined twice once its namespace is settled: here and at ${formatLocation(earlier.source)}; keep one`;
+    return { manifest, ...desired, duplicate };
+  });
 }
 
 /**

@@ -25,15 +25,13 @@ export class KubectlYamlError extends Error {
 
 const SCALAR_HINT =
   'Slipway reads manifests as kubectl does (YAML 1.1): quote a key or value to keep it as text';
-const SEPARATOR_HINT =
-  'kubectl cuts a file into documents at each line starting with `---`, before reading any YAML';
 
 export interface Limits {
   readonly maxAliases: number;
   readonly maxExpandedNodes: number;
 }
 
-const EVENT = { DOCUMENT: 1, SEQUENCE: 2, MAPPING: 3, SCALAR: 4, ALIAS: 5, POP: 6 } as const;
+export const EVENT = { DOCUMENT: 1, SEQUENCE: 2, MAPPING: 3, SCALAR: 4, ALIAS: 5, POP: 6 } as const;
 const STYLE_PLAIN = 1;
 const MERGE_TAG = `${TAG_PREFIX}merge`;
 
@@ -83,58 +81,6 @@ export function constructLikeKubectl(
     values.push({ value, notes: [...state.notes].map(([offset, message]) => ({ offset, message })) });
   }
   return values;
-}
-
-/**
- * kubectl (k8s.io/apimachinery's YAMLReader) cuts a file into documents at every line starting
- * with `---` before any YAML is parsed, refusing such a line with more than a comment after it;
- * go-yaml then reads only the first document of each piece. Both are errors here too.
- */
-export function assertKubectlSeparators(text: string): void {
-  for (const match of text.matchAll(/^---([^\n]*)$/gm)) {
-    const rest = (match[1] ?? '').trim();
-    if (rest !== '' && !rest.startsWith('#')) {
-      throw new KubectlYamlError(
-        `kubectl refuses a line starting with \`---\` and followed by anything but a comment ("${rest.slice(0, 40)}")`,
-        match.index,
-        `${SEPARATOR_HINT}: put the document on the next line`,
-      );
-    }
-  }
-}
-
-/** Documents kubectl cannot read, or would silently skip, after the cut at `---` lines. */
-export function assertKubectlDocuments(events: Event[]): void {
-  let seen = 0;
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i];
-    if (event?.type !== EVENT.DOCUMENT) continue;
-    const offset = contentOffset(events, i + 1);
-    if (event.directives.length > 0) {
-      throw new KubectlYamlError(
-        'kubectl cannot read a `%YAML` or `%TAG` directive',
-        offset,
-        `${SEPARATOR_HINT}: remove the directive`,
-      );
-    }
-    if (seen > 0 && !event.explicitStart) {
-      throw new KubectlYamlError(
-        'a document after `...` with no `---` line: kubectl would silently skip it (it reads one document per `---`)',
-        offset,
-        `${SEPARATOR_HINT}: start the document with \`---\``,
-      );
-    }
-    seen++;
-  }
-}
-
-function contentOffset(events: Event[], from: number): number {
-  const event = events[from];
-  if (!event) return 0;
-  if (event.type === EVENT.SCALAR) return event.valueStart;
-  if (event.type === EVENT.MAPPING || event.type === EVENT.SEQUENCE) return event.start;
-  if (event.type === EVENT.ALIAS) return event.anchorStart;
-  return 0;
 }
 
 class TreeBuilder {
@@ -282,10 +228,10 @@ function decodeMapInto(
     if (first !== undefined) {
       throw new KubectlYamlError(
         `duplicated mapping key "${key}" (kubectl would silently keep one of the two)`,
-        keyOffset(keyNode),
+        keyNode.offset,
       );
     }
-    written.set(key, keyOffset(keyNode));
+    written.set(key, keyNode.offset);
     setKey(object, key, decode(valueNode, state));
   }
 }
@@ -317,10 +263,6 @@ function decodeKey(node: Node, state: DecodeState): string {
     throw new KubectlYamlError('invalid map key: a key that is a map or a list', node.offset);
   }
   return attempt(node.offset, () => keyString(scalarOf(node), node.text));
-}
-
-function keyOffset(node: Node): number {
-  return node.offset;
 }
 
 function scalarOf(node: Node & { kind: 'scalar' }): Scalar {

@@ -1,12 +1,15 @@
-import { constructFromEvents, parseEvents, type Event } from 'js-yaml';
-import { UserError } from './errors.ts';
 import {
-  assertKubectlDocuments,
-  assertKubectlSeparators,
-  constructLikeKubectl,
-  KubectlYamlError,
-  type KubectlYamlNote,
-} from './yaml-kubectl.ts';
+  constructFromEvents,
+  defineScalarTag,
+  DUMP_SCHEMA,
+  NOT_RESOLVED,
+  parseEvents,
+  type Event,
+} from 'js-yaml';
+import { UserError } from './errors.ts';
+import { assertKubectlDocuments, assertKubectlSeparators } from './yaml-cut.ts';
+import { constructLikeKubectl, KubectlYamlError, type KubectlYamlNote } from './yaml-kubectl.ts';
+import { resolveScalar } from './yaml11.ts';
 
 /** One parsed YAML document, with the line its content starts on and the lines of its keys. */
 export interface YamlDocument {
@@ -38,6 +41,25 @@ export interface YamlOptions {
    */
   readonly kubectl?: boolean;
 }
+
+/**
+ * For `dump`: quotes every string kubectl or Helm would read back as something else. js-yaml's own
+ * dump schema misses a few of go-yaml's forms (`0X1f`, `0b-101`, `.5_5`, `0_x10`).
+ */
+export const KUBECTL_DUMP_SCHEMA = DUMP_SCHEMA.withTags(
+  defineScalarTag('tag:slipway.dev,2026:kubectl-non-string', {
+    implicit: true,
+    implicitFirstChars: null,
+    resolve: (source) => {
+      try {
+        return resolveScalar(source, '', true).type === 'str' ? NOT_RESOLVED : source;
+      } catch {
+        return source;
+      }
+    },
+    identify: () => false,
+  }),
+);
 
 /**
  * Parses a multi-document YAML (or JSON) text. Throws a UserError with the file and line of the

@@ -4,8 +4,9 @@
 //   up      start a cluster in .cluster/ at the repository root and leave it running
 //   down    stop it and remove .cluster/
 //   status  show whether it runs and answers
-//   token   --subject S --audience A [--ttl 10m]: print an ID token of the cluster's OIDC issuer
-//           (.cluster/oidc/); the API server maps it to the user github:S
+//   token   --subject S --audience A [--ttl 10m] [--issuer github|gitlab]: print an ID token of the
+//           cluster's OIDC issuer (.cluster/oidc/); the API server maps it to the user github:S
+//           (gitlab:S for --issuer gitlab)
 //
 // After `up`: .cluster/bin/kubectl --kubeconfig .cluster/admin.kubeconfig get --raw /readyz
 //   .cluster/bin/kubectl --kubeconfig .cluster/admin.kubeconfig auth whoami \
@@ -188,19 +189,31 @@ async function terminate(pid: number): Promise<void> {
 }
 
 function token(args: string[]): number {
-  const usage = 'usage: node test/cluster/cli.ts token --subject S --audience A [--ttl 10m]\n';
+  const usage =
+    'usage: node test/cluster/cli.ts token --subject S --audience A [--ttl 10m] [--issuer github|gitlab]\n';
   let values;
   try {
     ({ values } = parseArgs({
       args,
-      options: { subject: { type: 'string' }, audience: { type: 'string' }, ttl: { type: 'string' } },
+      options: {
+        subject: { type: 'string' },
+        audience: { type: 'string' },
+        ttl: { type: 'string' },
+        issuer: { type: 'string', default: 'github' },
+      },
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${usage}`);
     return 2;
   }
   const ttlSeconds = values.ttl === undefined ? 600 : parseTtl(values.ttl);
-  if (values.subject === undefined || values.audience === undefined || ttlSeconds === undefined) {
+  const issuer = values.issuer === 'gitlab' ? 'gitlab' : values.issuer === 'github' ? 'github' : undefined;
+  if (
+    values.subject === undefined ||
+    values.audience === undefined ||
+    ttlSeconds === undefined ||
+    issuer === undefined
+  ) {
     process.stderr.write(usage);
     return 2;
   }
@@ -209,7 +222,7 @@ function token(args: string[]): number {
     return 1;
   }
   process.stdout.write(
-    `${issueToken(OIDC, { subject: values.subject, audience: values.audience, ttlSeconds })}\n`,
+    `${issueToken(OIDC, { subject: values.subject, audience: values.audience, ttlSeconds, issuer })}\n`,
   );
   return 0;
 }

@@ -88,7 +88,8 @@ export interface Cluster {
 
 /**
  * The API server trusts the JWT issuer `issuer` (HTTPS on loopback, certificate `ca`) for tokens
- * of audience `audience`, and maps a token of subject S to the user `github:S`.
+ * of audience `audience`, and maps a token of subject S to the user `github:S`; tokens of the
+ * second issuer `<issuer>/gitlab` (`token({ issuer: 'gitlab' })`) map to `gitlab:S`.
  */
 export interface ClusterOidc {
   readonly issuer: string;

@@ -3,6 +3,8 @@
 // service is a local stand-in handing out tokens of that issuer for the job's subject. RBAC comes
 // from `slipway rbac`: the environment's subject applies, the pull-request subject only plans.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { rbacYaml } from '../../src/core/rbac/manifests.ts';
 import type { Cluster, ClusterOidc } from '../cluster/cluster.ts';
@@ -228,6 +230,53 @@ describe('auth: github-oidc', () => {
       refused.log,
       /the kubeconfig's user "ci" holds a token, but the credentials are GitHub Actions OIDC/,
     );
+  });
+
+  test('a kubeconfig exec plugin (as EKS, GKE and AKS use) still works, its token masked', async () => {
+    const s = setup();
+    const token = oidc.token({
+      subject: `repo:acme/deploys:environment:${s.env}`,
+      audience: oidc.audience,
+    });
+    const plugin = path.join(s.repo.dir, '..', `${s.env}-exec-plugin.mjs`);
+    writeFileSync(
+      plugin,
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));\n`,
+    );
+    const execKubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '  - name: live',
+      '    cluster:',
+      `      server: ${cluster.server}`,
+      `      certificate-authority-data: ${Buffer.from(oidc.serverCa).toString('base64')}`,
+      'users:',
+      '  - name: ci',
+      '    user:',
+      '      exec:',
+      '        apiVersion: client.authentication.k8s.io/v1',
+      `        command: ${process.execPath}`,
+      `        args: [${plugin}]`,
+      '        interactiveMode: Never',
+      'contexts:',
+      '  - name: live',
+      '    context: {cluster: live, user: ci}',
+      'current-context: live',
+      '',
+    ].join('\n');
+    const r = await runAction({
+      ...keyless(s, 'push', { auth: '', audience: '', server: '', 'certificate-authority': '' }),
+      inputs: { 'github-token': GITHUB_TOKEN, environment: s.env, kubeconfig: execKubeconfig },
+    });
+    assert.equal(r.code, 0, r.log);
+    assert.match(r.log, new RegExp(`as github:repo:acme/deploys:environment:${s.env}`));
+    assert.equal(configMapColor(s.namespace), 'blue');
+    const shown = r.log
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+    assert.ok(!shown.includes(token) && !shown.includes(token.split('.')[2] ?? ''), 'the exec token leaked');
   });
 
   test('a job without id-token: write is told so', async () => {

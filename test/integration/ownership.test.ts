@@ -287,6 +287,32 @@ test('with its CRD already on the cluster, the namespaced custom resource is key
   );
 });
 
+test('two cluster-scoped custom resources that differ only in the ignored namespace are one object defined twice: an error, not two applies', async () => {
+  const env = unique('scope-dup');
+  const ns = unique('scope-dup');
+  const group = `${unique('g')}.example.com`;
+  kubectl(cluster, ['create', 'namespace', ns]);
+  kubectl(cluster, ['apply', '-f', '-'], gateCrd(group));
+  kubectl(cluster, ['wait', '--for=condition=Established', `crd/gates.${group}`, '--timeout=60s']);
+  const repo = envRepo(env, ns, {
+    'kustomization.yaml': 'resources: [team-a, team-b]\n',
+    'team-a/kustomization.yaml': kustomization('team-a', ['gate.yaml']),
+    'team-a/gate.yaml': gate(group, 'main'),
+    'team-b/kustomization.yaml': kustomization('team-b', ['gate.yaml']),
+    'team-b/gate.yaml': gate(group, 'main'),
+  });
+  const { run, plan: rows } = await plan(repo, env);
+  assert.notEqual(run.code, 0);
+  assert.deepEqual(
+    rows.objects.map((o) => o.action),
+    ['create', 'error'],
+  );
+  assert.match(
+    rows.objects[1]?.note ?? '',
+    /Gate\.[a-z0-9.-]+ main is defined twice once its namespace is settled/,
+  );
+});
+
 // --- item 3: adopting what client-side kubectl applied ------------------------------------------
 
 function deploymentYaml(name: string, extras: { label?: string; env?: string }): string {

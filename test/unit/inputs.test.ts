@@ -35,6 +35,7 @@ describe('parseInputs', () => {
       config: undefined,
       kubeconfig: undefined,
       inCluster: false,
+      auth: { kind: 'kubeconfig' },
       context: undefined,
       token: '',
       deployBranch: undefined,

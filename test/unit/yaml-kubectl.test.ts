@@ -5,7 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseManifests } from '../../src/core/manifest.ts';
-import { parseYamlDocuments } from '../../src/core/yaml.ts';
+import { dump } from 'js-yaml';
+import fc from 'fast-check';
+import { KUBECTL_DUMP_SCHEMA, parseYamlDocuments } from '../../src/core/yaml.ts';
 import { formatFloat32 } from '../../src/core/yaml11.ts';
 
 const HEADER = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
@@ -123,5 +125,39 @@ describe("Slipway's own files stay YAML 1.2", () => {
   test('slipway.yaml and kustomization files are not read with kubectl rules', () => {
     const [document] = parseYamlDocuments('timeout: 0400\nprune: yes\n', 'slipway.yaml');
     assert.deepEqual(document?.value, { timeout: 400, prune: 'yes' });
+  });
+});
+
+describe('YAML written for kubectl and Helm', () => {
+  test('a string dumped with KUBECTL_DUMP_SCHEMA is read back by kubectl rules as the same string', () => {
+    const numberish = fc.stringMatching(/^[-+.]?[0-9][0-9a-fA-FxXoObB_.eE+:-]{0,7}$/);
+    const words = fc.constantFrom(
+      'y',
+      'N',
+      'yes',
+      'Off',
+      'ON',
+      '~',
+      'Null',
+      '.inf',
+      '-.Inf',
+      '.NaN',
+      '<<',
+      '0X1f',
+      '.5_5',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(numberish, words, fc.string({ maxLength: 8 })), { maxLength: 8 }),
+        (strings) => {
+          const object = { list: strings, map: Object.fromEntries(strings.map((s, i) => [s, i])) };
+          const [document] = parseYamlDocuments(dump(object, { schema: KUBECTL_DUMP_SCHEMA }), 'x.yaml', {
+            kubectl: true,
+          });
+          assert.deepEqual(document?.value, JSON.parse(JSON.stringify(object)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

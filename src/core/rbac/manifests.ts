@@ -21,6 +21,8 @@ export interface RbacRequest {
   /** Usernames as the API server sees them (`kubectl auth whoami`). */
   readonly applyUser: string;
   readonly planUser: string;
+  /** Cluster-scoped objects the environment renders (other than Namespaces): not covered. */
+  readonly clusterScoped?: readonly string[];
 }
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -42,6 +44,12 @@ export function rbacYaml(request: RbacRequest): string {
     '#     ValidatingAdmissionPolicy below denies all its requests that are not dry-runs.',
     '# Apply with a cluster admin: kubectl apply -f -',
   ];
+  const uncovered = request.clusterScoped ?? [];
+  if (uncovered.length > 0)
+    header.push(
+      '# NOT covered: the environment renders cluster-scoped objects; grant them on purpose:',
+      ...uncovered.map((object) => `#   ${object}`),
+    );
   const docs = rbacManifests(request).map((object) => dump(object, { lineWidth: -1, noRefs: true }));
   return `${header.join('\n')}\n---\n${docs.join('---\n')}`;
 }
