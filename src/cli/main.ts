@@ -21,6 +21,7 @@ import { runRbac } from './rbac.ts';
 import { runApply, runDiff } from './job.ts';
 import { runGitLabCi } from '../gitlab/main.ts';
 import { DEFAULT_CAPABILITIES_NOTE } from '../core/render/capabilities.ts';
+import { parseAgeKeys } from '../core/render/decrypt.ts';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -70,6 +71,7 @@ function settingsFrom(common: CommonOptions, io: CliIo): Settings {
       kubectl: io.env.SLIPWAY_KUBECTL ?? 'kubectl',
       helm: io.env.SLIPWAY_HELM ?? 'helm',
     },
+    sopsAgeKeys: parseAgeKeys(io.env.SOPS_AGE_KEY),
   };
 }
 
@@ -101,6 +103,7 @@ async function dispatch(
   if (command.name === 'init')
     return runInit(settingsFrom(command.common, io).repo, command.force, io.stdout);
   const settings = await withRepositoryIdentity(settingsFrom(command.common, io), io.env, runner);
+  for (const key of settings.sopsAgeKeys ?? []) masker.add(key);
   const workspace = new Workspace(settings, runner, logger, (value) => masker.add(value));
   const git = new GitCli(runner, settings.repo);
   switch (command.name) {

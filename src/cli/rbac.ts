@@ -32,12 +32,12 @@ export async function runRbac(
     const crds = crdScopes(objects);
     const found = new Set<string>(env.namespace ? [env.namespace] : []);
     for (const object of objects) {
-      if (object.apiVersion === 'v1' && object.kind === 'Namespace') found.add(object.metadata.name);
+      if (object.apiVersion === 'v1' && object.kind === 'Namespace') found.add(object.metadata.name ?? '');
       else if (object.metadata.namespace) found.add(object.metadata.namespace);
       else if (scopeOf(object.apiVersion, object.kind, crds) !== 'namespaced')
-        clusterScoped.push(`${object.kind} ${object.metadata.name}`);
+        clusterScoped.push(`${object.kind} ${object.metadata.name ?? ''}`);
     }
-    namespaces = [...found];
+    namespaces = [...found].filter(Boolean);
   }
   if (namespaces.length === 0)
     throw new UserError('usage', `environment ${env.name} renders into no namespace: pass --namespaces a,b`);

@@ -15,6 +15,26 @@ export interface Manifest {
   readonly keyLine?: (keyPath: string) => number | undefined;
   /** Namespace for a namespaced object that names none (a Helm release's target namespace). */
   readonly defaultNamespace?: string;
+  /**
+   * The most specific known source of one field of the object (its path, e.g. `['spec',
+   * 'replicas']`): the patch or values line that set it; undefined when only the object is known.
+   */
+  readonly fieldSource?: (field: readonly string[]) => Provenance | undefined;
+}
+
+/**
+ * Where a field of a rendered object comes from, most specific first: the renderer's answer (patch
+ * file line, values line), the line of the field (or its nearest parent) in a plain file, else the
+ * object's own location.
+ */
+export function fieldProvenance(manifest: Manifest, field: readonly string[]): Provenance {
+  const traced = manifest.fieldSource?.(field);
+  if (traced) return traced;
+  for (let depth = field.length; depth > 0 && manifest.keyLine; depth--) {
+    const line = manifest.keyLine(field.slice(0, depth).join('.'));
+    if (line !== undefined) return { ...manifest.source, line };
+  }
+  return manifest.source;
 }
 
 /** A problem found while reading or checking manifests; never thrown, always collected. */

@@ -90,7 +90,45 @@ export function maskSecret(
   delete masked.stringData;
   if (mine.size > 0) masked.data = data;
   else delete masked.data;
+  const annotations = object.metadata.annotations;
+  if (annotations) {
+    const values = [...mine.values(), ...theirs.values()];
+    const otherAnnotations = other?.metadata.annotations ?? {};
+    masked.metadata = {
+      ...object.metadata,
+      annotations: Object.fromEntries(
+        Object.entries(annotations).map(([key, value]) => [
+          key,
+          mayHoldSecret(value, values)
+            ? otherAnnotations[key] === value || !other
+              ? '***'
+              : `*** (${side})`
+            : value,
+        ]),
+      ),
+    };
+  }
   return masked;
+}
+
+/** Longer than any label-like annotation: a copied object or a certificate, not a setting. */
+const MAX_PLAIN_ANNOTATION = 256;
+
+/**
+ * Whether a Secret's annotation may carry its data: tools copy whole objects into annotations
+ * (kubectl's last-applied, some operators' "original" copies), so a long value, one that holds a
+ * `data`/`stringData` map, or one containing any of the Secret's values (raw or base64) is masked.
+ */
+function mayHoldSecret(annotation: string, encodedValues: readonly string[]): boolean {
+  if (annotation.length > MAX_PLAIN_ANNOTATION) return true;
+  if (/["']?(string)?[dD]ata["']?\s*:/.test(annotation)) return true;
+  return encodedValues.some((encoded) => {
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    return (
+      (encoded.length >= 4 && annotation.includes(encoded)) ||
+      (decoded.length >= 4 && annotation.includes(decoded))
+    );
+  });
 }
 
 export interface SecretKeyChanges {

@@ -16,6 +16,8 @@ export interface Settings {
    * another repository's are not pruned; undefined when nothing names it.
    */
   readonly repository?: string | undefined;
+  /** age identities (AGE-SECRET-KEY-1…) that decrypt SOPS-encrypted manifests; from a CI secret. */
+  readonly sopsAgeKeys?: readonly string[] | undefined;
 }
 
 export const DEFAULT_CONCURRENCY = 16;

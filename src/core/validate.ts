@@ -144,37 +144,15 @@ export function dangerLint(previous: readonly Manifest[], current: readonly Mani
       line: manifest.keyLine?.(path) ?? manifest.source.line,
     });
     const label = describeRef(refOf(manifest.object));
-    const kind = `${groupOf(manifest.object.apiVersion)}/${manifest.object.kind}`;
-    if (
-      ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'].includes(kind) &&
-      changed(old.object, manifest.object, ['spec', 'selector'])
-    ) {
+    for (const change of immutableChanges(old.object, manifest.object, (path) =>
+      changed(old.object, manifest.object, path),
+    ))
       findings.push({
-        severity: 'error',
-        rule: 'immutable-selector',
-        location: at('spec.selector'),
-        message: `${label}: spec.selector is immutable; the apply will be refused. Delete and re-create the object deliberately, or keep the old selector`,
+        severity: change.severity,
+        rule: change.rule,
+        location: at(change.path.join('.')),
+        message: `${label}: ${change.message}`,
       });
-    }
-    if (
-      kind === 'apps/StatefulSet' &&
-      changed(old.object, manifest.object, ['spec', 'volumeClaimTemplates'])
-    ) {
-      findings.push({
-        severity: 'error',
-        rule: 'immutable-volume-claim-templates',
-        location: at('spec.volumeClaimTemplates'),
-        message: `${label}: spec.volumeClaimTemplates cannot be changed on a StatefulSet; the apply will be refused`,
-      });
-    }
-    if (kind === 'batch/Job' && changed(old.object, manifest.object, ['spec', 'template'])) {
-      findings.push({
-        severity: 'error',
-        rule: 'immutable-job-template',
-        location: at('spec.template'),
-        message: `${label}: a Job's spec.template is immutable; give the changed Job a new name`,
-      });
-    }
   }
   for (const [key, old] of before) {
     if (now.has(key)) continue;
@@ -198,6 +176,72 @@ export function dangerLint(previous: readonly Manifest[], current: readonly Mani
     }
   }
   return findings;
+}
+
+/** A change to a field the API server will not change in place (or that changes who can reach it). */
+export interface ImmutableChange {
+  readonly rule: string;
+  readonly severity: 'error' | 'warning';
+  readonly path: readonly string[];
+  readonly message: string;
+}
+
+/**
+ * The immutable fields `after` changes from `before`; `differs(path)` says whether a field changed
+ * (between two revisions: any difference; between live and desired: what Git sets that live lacks).
+ * Shared by the danger lint and the plan's risk summary.
+ */
+export function immutableChanges(
+  before: KubeObject,
+  after: KubeObject,
+  differs: (path: readonly string[]) => boolean,
+): ImmutableChange[] {
+  const out: ImmutableChange[] = [];
+  const kind = `${groupOf(after.apiVersion)}/${after.kind}`;
+  if (['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'].includes(kind) && differs(['spec', 'selector']))
+    out.push({
+      rule: 'immutable-selector',
+      severity: 'error',
+      path: ['spec', 'selector'],
+      message:
+        'spec.selector is immutable; the apply will be refused. Delete and re-create the object deliberately, or keep the old selector',
+    });
+  if (kind === 'apps/StatefulSet' && differs(['spec', 'volumeClaimTemplates']))
+    out.push({
+      rule: 'immutable-volume-claim-templates',
+      severity: 'error',
+      path: ['spec', 'volumeClaimTemplates'],
+      message: 'spec.volumeClaimTemplates cannot be changed on a StatefulSet; the apply will be refused',
+    });
+  if (kind === 'batch/Job' && differs(['spec', 'template']))
+    out.push({
+      rule: 'immutable-job-template',
+      severity: 'error',
+      path: ['spec', 'template'],
+      message: "a Job's spec.template is immutable; give the changed Job a new name",
+    });
+  if (kind === '/Service') {
+    const ip = (o: KubeObject): unknown => dig(o, ['spec', 'clusterIP']);
+    if (ip(before) !== undefined && ip(after) !== undefined && differs(['spec', 'clusterIP']))
+      out.push({
+        rule: 'immutable-cluster-ip',
+        severity: 'error',
+        path: ['spec', 'clusterIP'],
+        message: `spec.clusterIP is immutable (${String(ip(before))} → ${String(ip(after))}); the apply will be refused`,
+      });
+    const type = (o: KubeObject): string => {
+      const value = dig(o, ['spec', 'type']);
+      return typeof value === 'string' ? value : 'ClusterIP';
+    };
+    if (dig(after, ['spec', 'type']) !== undefined && type(before) !== type(after))
+      out.push({
+        rule: 'service-type-change',
+        severity: 'warning',
+        path: ['spec', 'type'],
+        message: `spec.type changes from ${type(before)} to ${type(after)}: how clients reach the Service changes (a load balancer or node port appears or goes; to or from ExternalName the cluster IP is released)`,
+      });
+  }
+  return out;
 }
 
 function changed(a: unknown, b: unknown, path: readonly string[]): boolean {

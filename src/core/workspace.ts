@@ -69,6 +69,8 @@ export class Workspace {
       logger: this.logger,
       tools: this.settings.tools,
       ...(capabilities ? { capabilities } : {}),
+      sopsAgeKeys: this.settings.sopsAgeKeys ?? [],
+      onSecret: this.secretSink,
     });
     for (const manifest of rendered.manifests) {
       if (!isSecret(manifest.object)) continue;

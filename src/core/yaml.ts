@@ -40,6 +40,8 @@ export interface YamlOptions {
    * true, `<<` merges): for Kubernetes manifests. Otherwise YAML 1.2 core, for Slipway's own files.
    */
   readonly kubectl?: boolean;
+  /** How deep to index key lines (default 4): deeper for files whose fields are traced (patches, values). */
+  readonly keyLineDepth?: number;
 }
 
 /**
@@ -104,7 +106,7 @@ export function parseYamlDocuments(text: string, file: string, options: YamlOpti
       i++;
       continue;
     }
-    const { end, keyLines, start } = indexDocument(text, events, i + 1, lines);
+    const { end, keyLines, start } = indexDocument(text, events, i + 1, lines, options.keyLineDepth ?? KEY_LINE_DEPTH);
     if (hasAliases && !options.kubectl) assertBoundedExpansion(values[index], file, start);
     const warnings = (notes[index] ?? []).map((note) => ({
       line: lineOf(lines, note.offset),
@@ -156,6 +158,7 @@ function indexDocument(
   events: Event[],
   from: number,
   lines: number[],
+  keyLineDepth: number,
 ): { end: number; start: number; keyLines: Map<string, number> } {
   const keyLines = new Map<string, number>();
   // A frame per open collection: for mappings, whether the next scalar is a key, and the key seen.
@@ -190,7 +193,7 @@ function indexDocument(
       const key = event.type === EVENT.SCALAR ? text.slice(event.valueStart, event.valueEnd) : '?';
       parent.key = key;
       parent.expectKey = false;
-      if (stack.length <= KEY_LINE_DEPTH) {
+      if (stack.length <= keyLineDepth) {
         const path = parent.path ? `${parent.path}.${key}` : key;
         if (!keyLines.has(path)) keyLines.set(path, lineOf(lines, offset));
       }

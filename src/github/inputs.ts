@@ -31,6 +31,8 @@ export interface ActionInputs {
   readonly commentAuthor: string;
   readonly slackWebhook: string | undefined;
   readonly webhookUrl: string | undefined;
+  /** age private key(s) for SOPS-encrypted manifests (from a secret). */
+  readonly sopsAgeKey: string | undefined;
 }
 
 /**
@@ -89,6 +91,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     commentAuthor: text('comment-author') ?? 'github-actions[bot]',
     slackWebhook: text('slack-webhook'),
     webhookUrl: text('webhook-url'),
+    sopsAgeKey: text('sops-age-key'),
   };
   if (inputs.kubeconfig !== undefined && inputs.inCluster)
     problems.push('inputs "kubeconfig" and "in-cluster: true" exclude each other: choose one');

@@ -27,6 +27,7 @@ import { parseInputs, type ActionInputs } from './inputs.ts';
 import { ActionsLogger } from './logger.ts';
 import { ActionOutputs } from './outputs.ts';
 import { GitHubPlatform } from './platform.ts';
+import { parseAgeKeys } from '../core/render/decrypt.ts';
 
 /** The action's one exit path: everything below throws, only this catches and fails the step. */
 export async function run(): Promise<void> {
@@ -85,7 +86,9 @@ async function main(): Promise<void> {
       tools: { kustomize: 'kustomize', kubectl: 'kubectl', helm: 'helm' },
       // GITHUB_REPOSITORY on GITHUB_SERVER_URL, the same identity the CLI derives from a clone.
       repository: repositoryIdentity(process.env, undefined),
+      sopsAgeKeys: parseAgeKeys(inputs.sopsAgeKey ?? process.env.SOPS_AGE_KEY),
     };
+    for (const key of settings.sopsAgeKeys ?? []) hide(key);
     const runner = new ProcessRunner(process.env);
     const workspace = new Workspace(settings, runner, logger, hide);
     const outcome = await runJob(

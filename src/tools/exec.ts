@@ -10,12 +10,53 @@ const INSTALL_HINTS: Record<string, string> = {
   git: 'install git and run Slipway inside a git checkout (actions/checkout with fetch-depth: 0)',
 };
 
+/** What helm, kustomize and git need: where things are, locale, proxies, CA files, their own settings. */
+const PASSED_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SystemRoot',
+]);
+const PASSED_PREFIXES = ['LC_', 'XDG_', 'HELM_', 'KUSTOMIZE_', 'GIT_'];
+/** Even under a passed prefix: a name that looks like a credential stays behind. */
+const CREDENTIAL_NAME = /TOKEN|PASSWORD|SECRET|_KEY$|CREDENTIAL/i;
+
+/**
+ * The environment a child process gets: an allowlist, so the action's inputs (INPUT_GITHUB-TOKEN,
+ * INPUT_KUBECONFIG), GITHUB_TOKEN, the runner's ACTIONS_* tokens, KUBECONFIG and SOPS_AGE_KEY never
+ * reach a chart's or a plugin's code.
+ */
+export function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const allowed = PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix));
+    if (allowed && !CREDENTIAL_NAME.test(name)) passed[name] = value;
+  }
+  return passed;
+}
+
 /** Runs programs with execFile: no shell, so nothing in a path or value is ever interpreted. */
 export class ProcessRunner implements CommandRunner {
-  private readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  private readonly baseEnv: Readonly<Record<string, string>>;
 
   constructor(baseEnv: Readonly<Record<string, string | undefined>>) {
-    this.baseEnv = baseEnv;
+    this.baseEnv = childEnv(baseEnv);
   }
 
   run(command: string, args: readonly string[], options: CommandOptions): Promise<CommandResult> {

@@ -122,14 +122,6 @@ const cases: Case[] = [
     expect: [/env\/a\.yaml:5.*namespace "Not_OK" is not a valid name/],
   },
   {
-    name: 'namespace on a cluster-scoped kind',
-    files: {
-      'a.yaml':
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: a\n  namespace: x\nrules: []\n',
-    },
-    expect: [/env\/a\.yaml:5.*cluster-scoped/],
-  },
-  {
     name: 'duplicate objects across files',
     files: { 'a.yaml': cm('same'), 'b.yaml': cm('same') },
     expect: [/env\/b\.yaml:1.*defined twice.*env\/a\.yaml:1/],

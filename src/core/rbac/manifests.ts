@@ -3,7 +3,7 @@
  *
  * - apply: what apply, prune and the health wait need in the environment's namespaces, its own
  *   Namespace objects by name, and its inventory (ConfigMap) and lock (Lease) in slipway-system.
- * - plan: reads, plus the patch/create a server-side dry-run is authorized as, and a
+ * - plan: reads, plus the create/patch/update a server-side dry-run is authorized as, and a
  *   ValidatingAdmissionPolicy that denies every request of the plan identity that is not a dry-run:
  *   RBAC cannot tell a dry-run from a write, admission can (`request.dryRun`).
  *
@@ -28,8 +28,11 @@ export interface RbacRequest {
 const RBAC = 'rbac.authorization.k8s.io/v1';
 const ADMISSION = 'admissionregistration.k8s.io/v1';
 const READ = ['get', 'list', 'watch'];
-/** Server-side apply is a patch, one that creates is also authorized as create. */
-const DRY_RUN = ['create', 'patch'];
+/**
+ * Server-side apply is a patch, one that creates is also authorized as create; previewing the
+ * adoption of an object kubectl applied client-side is a dry-run update (adopt.ts).
+ */
+const DRY_RUN = ['create', 'patch', 'update'];
 const WRITE = ['create', 'patch', 'update', 'delete'];
 
 /** The manifests as one YAML stream, with a header saying what they grant. */
@@ -40,7 +43,7 @@ export function rbacYaml(request: RbacRequest): string {
     `#     reads and writes (create, patch, update, delete) in ${request.namespaces.join(', ')};`,
     `#     its inventory (ConfigMap) and lock (Lease) in ${INVENTORY_NAMESPACE}.`,
     `#   plan:  ${request.planUser}`,
-    '#     reads, plus create/patch so that server-side dry-runs are authorized; the',
+    '#     reads, plus create/patch/update so that server-side dry-runs are authorized; the',
     '#     ValidatingAdmissionPolicy below denies all its requests that are not dry-runs.',
     '# Apply with a cluster admin: kubectl apply -f -',
   ];

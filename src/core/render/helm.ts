@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
+import { KUBECTL_DUMP_SCHEMA } from '../yaml.ts';
 import { UserError } from '../errors.ts';
 import type { HelmReleaseConfig } from '../config.ts';
 import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
@@ -69,7 +70,8 @@ export async function renderHelmRelease(
     for (const file of release.valuesFiles) args.push('--values', context.repo.resolve(file, 'values file'));
     if (Object.keys(release.values).length > 0) {
       const inline = path.join(scratch, 'values.yaml');
-      writeFileSync(inline, dump(release.values), { mode: 0o600 });
+      // Helm reads values as YAML 1.1 (like kubectl): write strings such as `0x1f` quoted.
+      writeFileSync(inline, dump(release.values, { schema: KUBECTL_DUMP_SCHEMA }), { mode: 0o600 });
       args.push('--values', inline);
     }
     const result = await context.runner.run(context.helm, args, {

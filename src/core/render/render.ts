@@ -8,6 +8,7 @@ import { kustomizationFile, kustomizeDependencies } from './kustomize-graph.ts';
 import { readManifestText, scanTree } from './plain.ts';
 import { DEFAULT_CAPABILITIES_NOTE, type ClusterCapabilities } from './capabilities.ts';
 import { firstLines, renderHelmRelease } from './helm.ts';
+import { decryptManifests } from './decrypt.ts';
 
 export interface RenderTools {
   readonly kustomize: string;
@@ -22,6 +23,10 @@ export interface RenderContext {
   readonly tools: RenderTools;
   /** The connected cluster's version and APIs for helm's `.Capabilities`; helm's defaults without. */
   readonly capabilities?: ClusterCapabilities;
+  /** age identities for SOPS-encrypted manifests (from a CI secret); none: such files fail. */
+  readonly sopsAgeKeys?: readonly string[];
+  /** Receives every value decrypted from a SOPS file, before anything can print it. */
+  readonly onSecret?: (value: string) => void;
 }
 
 export interface RenderResult {
@@ -118,6 +123,7 @@ export async function renderEnvironment(
       fail(error, release.localChart ?? release.chart);
     }
   }
+  await decryptManifests(manifests, context.sopsAgeKeys ?? [], context.onSecret ?? (() => undefined), fail);
   context.logger.info(
     `${env.name}: rendered ${manifests.length} objects from ${tree.files.length} files, ${tree.kustomizations.length} kustomizations, ${env.helm.length} helm releases`,
   );
