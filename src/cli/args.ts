@@ -41,6 +41,13 @@ export type Command =
       readonly force: boolean;
     }
   | { readonly name: 'init'; readonly common: CommonOptions; readonly force: boolean }
+  | {
+      readonly name: 'images';
+      readonly common: CommonOptions;
+      readonly env: string | undefined;
+      readonly write: boolean;
+      readonly format: 'text' | 'json';
+    }
   | ({ readonly name: 'rbac'; readonly common: CommonOptions } & RbacCommand)
   | {
       readonly name: 'ci';
@@ -50,7 +57,7 @@ export type Command =
       readonly dryRun: boolean;
     };
 
-export type CiMode = 'plan' | 'apply' | 'resync' | 'drift';
+export type CiMode = 'plan' | 'apply' | 'resync' | 'drift' | 'images';
 
 export const USAGE = `usage: slipway <command> [options]
 
@@ -63,11 +70,14 @@ commands:
   apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
                                      server-side apply, prune, wait for health
   init     [--force]                 write slipway.yaml and GitHub workflows into a repository
-  rbac     --env NAME (--github OWNER/REPO | --apply-user USER --plan-user USER) [--namespaces a,b]
+  images   [--env NAME] [--write] [--format text|json]
+                                     newer image tags the image-policies allow, as
+                                     FILE:LINE  image  old → new  (policy); --write edits the files
+  rbac     --env NAME [--github OWNER/REPO] [--apply-user USER] [--plan-user USER,…] [--namespaces a,b]
                                      RBAC for the environment's apply and plan identities, and a
                                      policy that lets the plan identity make dry-runs only (YAML)
   version                            the release version and the commit it was built from
-  ci       [--env NAME] [--mode plan|apply|resync|drift] [--dry-run]
+  ci       [--env NAME] [--mode plan|apply|resync|drift|images] [--dry-run]
                                      in a GitLab CI/CD job: plan a merge request (sticky note),
                                      apply the default branch, re-sync (web), drift (schedule)
 
@@ -102,6 +112,7 @@ const FLAGS: Record<string, 'value' | 'switch'> = {
   '--dry-run': 'switch',
   '--no-prune': 'switch',
   '--force': 'switch',
+  '--write': 'switch',
   '--help': 'switch',
   '-h': 'switch',
 };
@@ -113,10 +124,19 @@ const ALLOWED: Record<string, readonly string[]> = {
   diff: ['--env', '--format', '--exit-code'],
   apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
   init: ['--force'],
+  images: ['--env', '--write', '--format'],
   rbac: ['--env', '--namespaces', '--github', '--apply-user', '--plan-user'],
   ci: ['--env', '--mode', '--dry-run'],
 };
 const COMMON = ['--repo', '--config', '--kubeconfig', '--context', '--concurrency', '--help', '-h'];
+
+/** `a, b,` → ['a', 'b']; undefined stays undefined. */
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 function usage(message: string): UserError {
   return new UserError('usage', message, { hint: 'run `slipway --help` for usage' });
@@ -201,10 +221,23 @@ export function parseArgs(argv: readonly string[]): Command {
         force: switches.has('--force'),
       };
     }
+    case 'images': {
+      const format = values.get('--format') ?? 'text';
+      if (format !== 'text' && format !== 'json')
+        throw usage(`--format must be text or json, not "${format}"`);
+      return { name, common, env: values.get('--env'), write: switches.has('--write'), format };
+    }
     case 'ci': {
       const mode = values.get('--mode');
-      if (mode !== undefined && mode !== 'plan' && mode !== 'apply' && mode !== 'resync' && mode !== 'drift')
-        throw usage(`--mode must be plan, apply, resync or drift, not "${mode}"`);
+      if (
+        mode !== undefined &&
+        mode !== 'plan' &&
+        mode !== 'apply' &&
+        mode !== 'resync' &&
+        mode !== 'drift' &&
+        mode !== 'images'
+      )
+        throw usage(`--mode must be plan, apply, resync, drift or images, not "${mode}"`);
       return { name, common, env: values.get('--env'), mode, dryRun: switches.has('--dry-run') };
     }
     case 'rbac': {
@@ -213,16 +246,10 @@ export function parseArgs(argv: readonly string[]): Command {
         name,
         common,
         env: required('--env'),
-        namespaces:
-          namespaces === undefined
-            ? undefined
-            : namespaces
-                .split(',')
-                .map((n) => n.trim())
-                .filter(Boolean),
+        namespaces: list(namespaces),
         github: values.get('--github'),
         applyUser: values.get('--apply-user'),
-        planUser: values.get('--plan-user'),
+        planUsers: list(values.get('--plan-user')),
       };
     }
     default:

@@ -5,7 +5,7 @@ import { workflowTemplates } from './templates.ts';
 
 /**
  * `slipway init`: finds the environment folders (clusters/<name>, or top-level folders named
- * like `<name>-cluster`/`<name>-env`), writes slipway.yaml and the four workflows. Existing files
+ * like `<name>-cluster`/`<name>-env`), writes slipway.yaml and the five workflows. Existing files
  * are left alone unless `force`.
  */
 export function runInit(repo: string, force: boolean, stdout: (text: string) => void): number {

@@ -14,7 +14,7 @@ import type { JobContext, JobMode, JobOutcome, JobOutputs, JobSettings } from '.
 import type { Finding } from '../core/manifest.ts';
 import type { Plan } from '../core/plan.ts';
 import { composeComment } from '../core/report/markdown.ts';
-import { planAsJson, planAsText } from '../core/report/text.ts';
+import { planAsJson, planAsText, plansAsText } from '../core/report/text.ts';
 import type { SecretMasker } from '../core/secrets.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Workspace } from '../core/workspace.ts';
@@ -42,6 +42,8 @@ export async function runDiff(
 ): Promise<number> {
   const envs = await targetEnvironments(options.env, job.workspace, job.git);
   const colour = job.io.isTty && options.format === 'text';
+  // Several environments in text are read together: identical changes once, "× N environments".
+  const together: Plan[] | undefined = options.format === 'text' && envs.length > 1 ? [] : undefined;
   const outcome = await run(
     job,
     'plan',
@@ -49,13 +51,15 @@ export async function runDiff(
     {},
     {
       planned: (report) => {
-        if (report.plan)
+        if (report.plan && together) together.push(report.plan);
+        else if (report.plan)
           job.io.stdout(job.masker.mask(formatPlan(report.plan, options.format, colour, report.findings)));
         else if (report.failure) job.logger.error(`${report.environment}: ${report.failure}`);
         return Promise.resolve(undefined);
       },
     },
   );
+  if (together?.length) job.io.stdout(job.masker.mask(plansAsText(together, colour)));
   if (outcome.code !== 0) return 1;
   return options.exitCode && outcome.changes ? 2 : 0;
 }

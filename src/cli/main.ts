@@ -18,6 +18,7 @@ import { parseArgs, USAGE, type Command, type CommonOptions } from './args.ts';
 import { StderrLogger } from './logger.ts';
 import { runInit } from './init.ts';
 import { runRbac } from './rbac.ts';
+import { runImages } from './images.ts';
 import { runApply, runDiff } from './job.ts';
 import { runGitLabCi } from '../gitlab/main.ts';
 import { DEFAULT_CAPABILITIES_NOTE } from '../core/render/capabilities.ts';
@@ -163,6 +164,8 @@ async function dispatch(
       return runApply({ io, settings, workspace, git, logger, masker }, command);
     case 'rbac':
       return runRbac(command, workspace, io.stdout);
+    case 'images':
+      return runImages(command, { workspace, env: io.env, cwd: io.cwd, stdout: io.stdout, logger, masker });
   }
 }
 

@@ -13,8 +13,10 @@ export interface RbacCommand {
   readonly namespaces: readonly string[] | undefined;
   /** `OWNER/REPO`: the users GitHub OIDC subjects map to (README, Keyless). */
   readonly github: string | undefined;
+  /** Overrides --github's. */
   readonly applyUser: string | undefined;
-  readonly planUser: string | undefined;
+  /** Overrides --github's (`…:pull_request`): a drift job's or a plan environment's subject too. */
+  readonly planUsers: readonly string[] | undefined;
 }
 
 export async function runRbac(
@@ -23,7 +25,7 @@ export async function runRbac(
   stdout: (text: string) => void,
 ): Promise<number> {
   const env = workspace.environment(command.env);
-  const { applyUser, planUser } = identities(command);
+  const { applyUser, planUsers } = identities(command);
   let namespaces = command.namespaces;
   const clusterScoped: string[] = [];
   if (namespaces === undefined) {
@@ -41,27 +43,25 @@ export async function runRbac(
   }
   if (namespaces.length === 0)
     throw new UserError('usage', `environment ${env.name} renders into no namespace: pass --namespaces a,b`);
-  stdout(rbacYaml({ environment: env.name, namespaces, applyUser, planUser, clusterScoped }));
+  stdout(rbacYaml({ environment: env.name, namespaces, applyUser, planUsers, clusterScoped }));
   return 0;
 }
 
-function identities(command: RbacCommand): { applyUser: string; planUser: string } {
+function identities(command: RbacCommand): { applyUser: string; planUsers: readonly string[] } {
+  let applyUser = command.applyUser;
+  let planUsers = command.planUsers;
   if (command.github !== undefined) {
-    if (command.applyUser !== undefined || command.planUser !== undefined)
-      throw new UserError('usage', '--github names both identities: drop --apply-user and --plan-user');
     if (!/^[\w.-]+\/[\w.-]+$/.test(command.github))
       throw new UserError('usage', `--github must be OWNER/REPO, got "${command.github}"`);
     // The usernames the README's AuthenticationConfiguration maps GitHub's `sub` claims to.
-    return {
-      applyUser: `github:repo:${command.github}:environment:${command.env}`,
-      planUser: `github:repo:${command.github}:pull_request`,
-    };
+    applyUser ??= `github:repo:${command.github}:environment:${command.env}`;
+    planUsers ??= [`github:repo:${command.github}:pull_request`];
   }
-  if (command.applyUser === undefined || command.planUser === undefined)
+  if (applyUser === undefined || planUsers === undefined || planUsers.length === 0)
     throw new UserError('usage', '`slipway rbac` needs the two identities', {
-      hint: 'pass --github OWNER/REPO (GitHub OIDC subjects, see the README section "Keyless (OIDC)"), or --apply-user USER and --plan-user USER as `kubectl auth whoami` shows them',
+      hint: 'pass --github OWNER/REPO (GitHub OIDC subjects, see the README section "Keyless (OIDC)"), or --apply-user USER and --plan-user USER[,USER…] as `kubectl auth whoami` shows them',
     });
-  if (command.applyUser === command.planUser)
-    throw new UserError('usage', 'the apply and plan identities must differ: the plan one cannot write');
-  return { applyUser: command.applyUser, planUser: command.planUser };
+  if (planUsers.includes(applyUser))
+    throw new UserError('usage', `${applyUser} cannot be both identities: the plan one cannot write`);
+  return { applyUser, planUsers };
 }

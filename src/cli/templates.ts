@@ -221,5 +221,37 @@ jobs:
           environment: \${{ matrix.environment }}
           kubeconfig: \${{ secrets.KUBECONFIG }}
 `,
+    'slipway-images.yml': `# Image updates: newer tags that the \`image-policies\` in slipway.yaml allow become one pull
+# request per environment on the branch slipway/images/<env>, updated on each run and closed when
+# nothing is left to bump; the plan workflow then plans it against the cluster like any change.
+# No cluster credentials: the pull request is the only write. Pull requests opened with the job's
+# own token start no workflows (a GitHub rule), so give a GitHub App or fine-grained token with
+# contents and pull-requests write as the secret SLIPWAY_IMAGES_TOKEN for the plan to run on them.
+# REGISTRY_CONFIG (optional) holds a docker config.json for private registries; ghcr.io uses the token.
+name: slipway images
+on:
+  schedule:
+    - cron: '23 * * * *'
+  workflow_dispatch:
+permissions:
+  contents: read
+jobs:
+  images:
+    runs-on: ubuntu-latest
+    concurrency:
+      group: slipway-images
+      cancel-in-progress: false
+    permissions:
+      contents: write
+      pull-requests: write
+      packages: read
+    steps:
+      - uses: actions/checkout@08eba0b27e820071cde6df949e0beb9ba4906955 # v4.3.0
+      - uses: slipway-dev/slipway@v0
+        with:
+          command: images
+          github-token: \${{ secrets.SLIPWAY_IMAGES_TOKEN || github.token }}
+          registry-config: \${{ secrets.REGISTRY_CONFIG }}
+`,
   };
 }

@@ -48,6 +48,11 @@ export interface ApplyOptions {
    * Returns a function that unregisters it.
    */
   readonly onInterrupt?: (cleanup: () => Promise<void>) => () => void;
+  /**
+   * Sees the plan of a real apply before anything is written (under the lock, so it is the plan
+   * that will be applied); throwing stops the apply (require-reviewed-plan).
+   */
+  readonly beforeWrite?: (plan: Plan) => Promise<void>;
 }
 
 export interface ObjectOutcome {
@@ -100,6 +105,7 @@ export async function applyEnvironment(
       }),
     );
     refuseForeignInventory(plan);
+    if (!options.dryRun) await options.beforeWrite?.(plan);
     if (options.dryRun) {
       return {
         environment: env.name,

@@ -4,10 +4,11 @@
  * what an apply failed on, and the body of a drift issue. Nothing here knows which platform it
  * talks to; everything platform-specific arrives as a ReviewPlatform or an option.
  */
+import { digestLine, shortDigest } from './plan-digest.ts';
 import type { ApplyResult } from './apply.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
-import { annotationsOf, capabilitiesOrDefaults, reportFailed } from './jobs.ts';
+import { annotationsOf, capabilitiesOrDefaults, changeAnnotationsOf, reportFailed } from './jobs.ts';
 import { describeRef } from './objects.ts';
 import type { ReviewPlatform } from './platform.ts';
 import type { GitHistory, KubeApi, Logger } from './ports.ts';
@@ -62,10 +63,20 @@ export async function publishPlanReport(
     conclusion: reportFailed(report) ? 'failure' : 'success',
     title: masker.mask(title).slice(0, 200),
     summary: masker
-      .mask(planSummary(report, options.checkSummaryBudget - 5_000))
+      .mask(`${digestSummary(report)}${planSummary(report, options.checkSummaryBudget - 5_000)}`)
       .slice(0, options.checkSummaryBudget),
-    annotations: annotationsOf(report).map((a) => ({ ...a, message: masker.mask(a.message) })),
+    annotations: [...annotationsOf(report), ...changeAnnotationsOf(report)].map((a) => ({
+      ...a,
+      message: masker.mask(a.message),
+    })),
   });
+}
+
+/** The check's record of what the plan showed: the short digest to compare by eye, the full one hidden. */
+function digestSummary(report: EnvironmentReport): string {
+  return report.digest
+    ? `${digestLine(report.digest)}\nPlan digest \`${shortDigest(report.digest)}\`\n\n`
+    : '';
 }
 
 /**
@@ -138,6 +149,8 @@ export interface RecordedDeployOptions {
   readonly apply: () => Promise<ApplyResult>;
   /** Sends the notifications (Slack, webhook) for a finished real apply. */
   readonly notify: (result: ApplyResult) => Promise<void>;
+  /** What a success is recorded as instead of "deployed" (e.g. "applied the reviewed plan …"). */
+  readonly successDescription?: () => string | undefined;
 }
 
 /**
@@ -173,11 +186,12 @@ export async function recordedDeploy(
   }
   failure = failure === undefined ? undefined : masker.mask(failure);
   const state = failure ? 'failure' : 'success';
+  const success = masker.mask(options.successDescription?.() ?? '');
   if (deploymentId)
     await record?.setDeploymentState(
       deploymentId,
       state,
-      (failure ?? 'deployed').slice(0, 140),
+      (failure ?? (success || 'deployed')).slice(0, 140),
       options.runUrl,
     );
   if (record)
@@ -185,7 +199,7 @@ export async function recordedDeploy(
       options.sha,
       `slipway/${env.name}`,
       state,
-      (failure ?? 'applied').slice(0, 140),
+      (failure ?? (success || 'applied')).slice(0, 140),
       options.runUrl,
     );
   if (result && !options.dryRun) await options.notify(result);

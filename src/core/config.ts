@@ -6,6 +6,11 @@ import type { RepoPaths } from './paths.ts';
 import { parseYamlDocuments } from './yaml.ts';
 import { parseDuration } from './duration.ts';
 import { parseHealthChecks, type HealthCheckRule } from './health-rules.ts';
+import { parseImagePolicies, type ImagePolicy } from './images/policy.ts';
+import { parseIgnoreDifferences } from './noise/config.ts';
+import type { IgnoreRule } from './noise/rules.ts';
+import { parseRiskLevels } from './risk/config.ts';
+import type { RiskId, RiskLevel } from './risk/rules.ts';
 
 /** A Helm release rendered into an environment; names follow Flux's HelmRelease so they copy across. */
 export interface HelmReleaseConfig {
@@ -57,12 +62,25 @@ export interface EnvironmentConfig {
   /** Health rules (CEL) for kinds kstatus cannot judge, from `health-checks:`. */
   readonly healthChecks: readonly HealthCheckRule[];
   readonly helm: readonly HelmReleaseConfig[];
+  /** Risk rule levels from `risks:` (a rule not listed is a warning). */
+  readonly risks: Readonly<Partial<Record<RiskId, RiskLevel>>>;
+  /** Noise rules from `ignore-differences:`. */
+  readonly ignoreDifferences: readonly IgnoreRule[];
+  /**
+   * `remote: allow`: remote kustomize bases and Helm chart repositories may be read (listed in the
+   * plan); refused by default, since they are reads from outside the repository.
+   */
+  readonly allowRemote: boolean;
+  /** `require-reviewed-plan: true`: an apply whose plan is not the reviewed one writes nothing. */
+  readonly requireReviewedPlan: boolean;
 }
 
 export interface SlipwayConfig {
   /** Repo-relative config file, or undefined when environments came from `clusters/`. */
   readonly file: string | undefined;
   readonly environments: ReadonlyMap<string, EnvironmentConfig>;
+  /** `image-policies:`: which newer image tags `slipway images` proposes. */
+  readonly imagePolicies?: readonly ImagePolicy[];
 }
 
 export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
@@ -81,6 +99,10 @@ const ENV_KEYS = new Set([
   'timeout',
   'health-checks',
   'helm',
+  'risks',
+  'ignore-differences',
+  'remote',
+  'require-reviewed-plan',
 ]);
 const HELM_KEYS = new Set([
   'releaseName',
@@ -158,6 +180,10 @@ function defaultEnvironment(name: string, envPath: string): EnvironmentConfig {
     timeoutSeconds: 300,
     healthChecks: [],
     helm: [],
+    risks: {},
+    ignoreDifferences: [],
+    allowRemote: false,
+    requireReviewedPlan: false,
   };
 }
 
@@ -182,12 +208,15 @@ export function parseConfig(
   };
 
   const environments = new Map<string, EnvironmentConfig>();
+  let imagePolicies: ImagePolicy[] = [];
   if (!isPlainObject(raw)) {
     problem('', 'the file must be a mapping with an `environments:` key');
   } else {
     for (const key of Object.keys(raw)) {
-      if (key !== 'environments') problem(key, `unknown key "${key}" (allowed: environments)`);
+      if (key !== 'environments' && key !== 'image-policies')
+        problem(key, `unknown key "${key}" (allowed: environments, image-policies)`);
     }
+    imagePolicies = parseImagePolicies(raw['image-policies'], problem);
     const envs = raw.environments;
     if (!isPlainObject(envs) || Object.keys(envs).length === 0) {
       problem('environments', '`environments:` must map at least one environment name to its settings');
@@ -198,6 +227,13 @@ export function parseConfig(
       }
     }
   }
+  for (const policy of imagePolicies)
+    for (const name of policy.environments ?? [])
+      if (!environments.has(name) && environments.size > 0)
+        problem(
+          `image-policies.${policy.name}.environments`,
+          `image policy "${policy.name}" names unknown environment "${name}"`,
+        );
   if (problems.length > 0) {
     const first = problems[0];
     const list = problems.map((p) => `${file}:${p.line}: ${p.message}`).join('\n');
@@ -210,7 +246,7 @@ export function parseConfig(
       },
     );
   }
-  return { file, environments };
+  return { file, environments, imagePolicies };
 }
 
 type Problem = (keyPath: string, message: string) => void;
@@ -322,6 +358,21 @@ function parseEnvironment(
       : parseHealthChecks(value['health-checks'], (sub, message) => {
           problem(sub ? `${at}.health-checks.${sub}` : `${at}.health-checks`, message);
         });
+  const risks =
+    value.risks === undefined
+      ? {}
+      : parseRiskLevels(value.risks, (sub, message) => {
+          problem(sub ? `${at}.risks.${sub}` : `${at}.risks`, message);
+        });
+  const ignoreDifferences =
+    value['ignore-differences'] === undefined
+      ? []
+      : parseIgnoreDifferences(value['ignore-differences'], (sub, message) => {
+          problem(sub ? `${at}.ignore-differences.${sub}` : `${at}.ignore-differences`, message);
+        });
+  const remote = str(value, 'remote', at, problem);
+  if (remote !== undefined && remote !== 'allow' && remote !== 'deny')
+    problem(`${at}.remote`, `remote must be "allow" or "deny", got "${remote}"`);
   const namespace = str(value, 'namespace', at, problem);
   if (namespace !== undefined && !NAME.test(namespace))
     problem(`${at}.namespace`, `namespace "${namespace}" is not a valid namespace name`);
@@ -339,6 +390,10 @@ function parseEnvironment(
     timeoutSeconds,
     healthChecks,
     helm,
+    risks,
+    ignoreDifferences,
+    allowRemote: remote === 'allow',
+    requireReviewedPlan: bool(value, 'require-reviewed-plan', at, problem) ?? env.requireReviewedPlan,
   };
 }
 

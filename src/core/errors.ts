@@ -27,6 +27,8 @@ export type UserErrorKind =
   | 'lock'
   | 'health'
   | 'platform'
+  /** A container registry refused or failed a request (image updates). */
+  | 'registry'
   | 'usage';
 
 export class UserError extends Error {

@@ -1,4 +1,5 @@
 import { checkClusterPin } from './apply.ts';
+import { planDigest } from './plan-digest.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
 import { readInventory } from './inventory.ts';
@@ -8,8 +9,10 @@ import { planEnvironment } from './plan.ts';
 import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import type { EnvironmentReport } from './report/markdown.ts';
 import { describeRef } from './objects.ts';
+import { distinctLocations } from './change-sources.ts';
 import { hasErrors, type Workspace } from './workspace.ts';
 import { clusterCapabilities, type ClusterCapabilities } from './render/capabilities.ts';
+import { describeRisk } from './risk/assess.ts';
 
 /**
  * Render, validate and (with a cluster) plan one environment, never throwing for a user's
@@ -69,7 +72,9 @@ export async function planReport(
     // What the render has to say (helm hooks, …) is part of the plan a reviewer reads.
     const shown =
       rendered.notes.length > 0 ? { ...plan, notes: [...rendered.notes, ...(plan.notes ?? [])] } : plan;
-    return { environment: env.name, plan: shown, findings, failure: refused || undefined };
+    // What the apply after the merge compares with (plan-digest.ts, job/reviewed-plan.ts).
+    const digest = planDigest(rendered.manifests, plan);
+    return { environment: env.name, plan: shown, findings, failure: refused || undefined, digest };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { environment: env.name, plan: undefined, findings, failure: describeError(error) };
@@ -100,6 +105,16 @@ export function annotationsOf(report: EnvironmentReport): Annotation[] {
     message: f.message,
     title: f.rule,
   }));
+  for (const risk of report.plan?.risks ?? []) {
+    const row = risk.ref && report.plan?.objects.find((o) => o.ref === risk.ref);
+    if (row && row.source)
+      annotations.push({
+        location: row.source,
+        level: risk.level === 'error' ? 'failure' : 'warning',
+        message: describeRisk(risk),
+        title: `risk: ${risk.id}`,
+      });
+  }
   for (const row of report.plan?.objects ?? []) {
     if (row.action === 'error' && row.source) {
       annotations.push({
@@ -111,6 +126,52 @@ export function annotationsOf(report: EnvironmentReport): Annotation[] {
     }
   }
   return annotations;
+}
+
+// Enough to mark every change of an ordinary pull request; a bulk change is read in the plan instead.
+const MAX_CHANGE_ANNOTATIONS = 200;
+
+/**
+ * Notices for a check run on the lines each change comes from: a created object at its document,
+ * an update at each distinct source of its changed fields (patch line, values line…). Field names
+ * only, never values. Past MAX_CHANGE_ANNOTATIONS the last notice says how many more the plan has.
+ */
+export function changeAnnotationsOf(report: EnvironmentReport): Annotation[] {
+  const notices: Annotation[] = [];
+  for (const row of report.plan?.objects ?? []) {
+    if (row.action === 'create' && row.source && row.source.file)
+      notices.push({
+        location: row.source,
+        level: 'notice',
+        message: `creates ${describeRef(row.ref)}`,
+        title: 'create',
+      });
+    if (row.action !== 'update') continue;
+    const places = distinctLocations(row.changes ?? []);
+    if (places.length === 0 && row.source)
+      notices.push({
+        location: row.source,
+        level: 'notice',
+        message: `updates ${describeRef(row.ref)}`,
+        title: 'update',
+      });
+    for (const place of places)
+      notices.push({
+        location: place.location,
+        level: 'notice',
+        message: `updates ${describeRef(row.ref)}: ${place.fields.join(', ')}`,
+        title: 'update',
+      });
+  }
+  if (notices.length <= MAX_CHANGE_ANNOTATIONS) return notices;
+  const shown = notices.slice(0, MAX_CHANGE_ANNOTATIONS);
+  const last = shown[shown.length - 1];
+  if (last)
+    shown[shown.length - 1] = {
+      ...last,
+      message: `${last.message} (and ${notices.length - MAX_CHANGE_ANNOTATIONS} more changes: see the plan)`,
+    };
+  return shown;
 }
 
 export function reportFailed(report: EnvironmentReport): boolean {

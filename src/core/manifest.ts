@@ -18,8 +18,9 @@ export interface Manifest {
   /**
    * The most specific known source of one field of the object (its path, e.g. `['spec',
    * 'replicas']`): the patch or values line that set it; undefined when only the object is known.
+   * `previous` is the field's live value, for renderers that trace what changed (helm values).
    */
-  readonly fieldSource?: (field: readonly string[]) => Provenance | undefined;
+  readonly fieldSource?: (field: readonly string[], previous?: unknown) => Provenance | undefined;
 }
 
 /**
@@ -27,8 +28,12 @@ export interface Manifest {
  * file line, values line), the line of the field (or its nearest parent) in a plain file, else the
  * object's own location.
  */
-export function fieldProvenance(manifest: Manifest, field: readonly string[]): Provenance {
-  const traced = manifest.fieldSource?.(field);
+export function fieldProvenance(
+  manifest: Manifest,
+  field: readonly string[],
+  previous?: unknown,
+): Provenance {
+  const traced = manifest.fieldSource?.(field, previous);
   if (traced) return traced;
   for (let depth = field.length; depth > 0 && manifest.keyLine; depth--) {
     const line = manifest.keyLine(field.slice(0, depth).join('.'));

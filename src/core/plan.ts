@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonical.ts';
+import { changeSources, type ChangeSource } from './change-sources.ts';
 import { mapLimit, progressReporter } from './concurrency.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { printableSides, secretSummary, unifiedDiff } from './diff.ts';
@@ -16,6 +17,9 @@ import { planDeletions } from './plan-deletion.ts';
 import { inventoryOwnerCheck, pruneBudgetRefusal, type PlanRefusal } from './prune-guard.ts';
 import type { KubeApi, Logger } from './ports.ts';
 import { desiredObjects, scopedEntries } from './prepare.ts';
+import { quietSides, withoutOwnMetadata } from './noise/builtin.ts';
+import { ignoredPaths, maskIgnored, respectIgnored, rulesFor } from './noise/rules.ts';
+import { assessRisks, type Risk } from './risk/assess.ts';
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'delete' | 'orphan' | 'error';
 
@@ -34,6 +38,8 @@ export interface PlannedObject {
   readonly live: KubeObject | undefined;
   /** Applied only once its CRD or namespace exists, so the dry-run could not check it. */
   readonly deferred: boolean;
+  /** For an update: each changed field and the repository line it comes from (change-sources.ts). */
+  readonly changes?: readonly ChangeSource[];
   /** Fields kubectl owns that move to Slipway before the apply (see adopt.ts). */
   readonly adopts?: Adoption | undefined;
   /**
@@ -41,6 +47,8 @@ export interface PlannedObject {
    * kind is no longer served): the inventory keeps it, to try again next run.
    */
   readonly keepInInventory?: boolean;
+  /** An update whose only change is Slipway's own labels (noise/builtin.ts): shown as "adopt". */
+  readonly adoptOnly?: boolean;
 }
 
 export interface PlanSummary {
@@ -50,6 +58,8 @@ export interface PlanSummary {
   unchanged: number;
   error: number;
   orphan: number;
+  /** Of `update`, the rows that only add Slipway's labels (adoptions). */
+  adopt?: number;
 }
 
 export interface Plan {
@@ -62,6 +72,8 @@ export interface Plan {
   readonly refusals?: readonly PlanRefusal[];
   /** Said about the plan as a whole, e.g. an inventory adopted from an older Slipway. */
   readonly notes?: readonly string[];
+  /** The risk summary (risk/assess.ts): what a reviewer should read first. */
+  readonly risks?: readonly Risk[];
 }
 
 export interface PlanContext {
@@ -146,6 +158,8 @@ export async function planEnvironment(
 
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, unchanged: 0, error: 0, orphan: 0 };
   for (const row of objects) summary[row.action]++;
+  const adoptOnly = objects.filter((row) => row.adoptOnly).length;
+  if (adoptOnly > 0) summary.adopt = adoptOnly;
   const { refusals, notes } = planGuards(env, context, summary.delete);
   const adopted = objects.filter((row) => row.adopts).length;
   if (adopted > 0)
@@ -160,6 +174,11 @@ export async function planEnvironment(
     summary,
     refusals,
     notes,
+    risks: assessRisks(objects, env.risks, {
+      enabled: env.prune,
+      budget: env.pruneBudget,
+      inventorySize: context.inventory.entries.length,
+    }),
     requests: kube.requestCount - requestsBefore,
     durationMs: Date.now() - started,
   };
@@ -223,12 +242,15 @@ interface PlanShared {
 }
 
 async function planObject(
-  object: KubeObject,
+  rendered: KubeObject,
   manifest: Manifest,
   live: KubeObject | undefined,
   { kinds, renderedCrds, newNamespaces, env, kube, owners }: PlanShared,
 ): Promise<PlannedObject> {
-  const ref = refOf(object);
+  const ref = refOf(rendered);
+  // ignore-differences: what is ignored is never changed by the apply (see noise/rules.ts).
+  const ignore = rulesFor(env.ignoreDifferences, ref);
+  const object = respectIgnored(rendered, live, ignore);
   const base = {
     ref,
     source: manifest.source,
@@ -282,12 +304,28 @@ async function planObject(
     const taken = takenFields(live, dryRun.object).filter((t) => !adopts?.managers.includes(t.manager));
     if (dryRun.created || !live)
       return { ...base, action: 'create', diff: sideDiff(live, result, ref), note, taken };
-    // Unchanged rows need no YAML and no diff text.
-    const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(result));
-    const diff = same ? '' : sideDiff(live, result, ref);
+    // Unchanged rows need no YAML and no diff text; ignored fields count as they are live.
+    const shown = ignore.length ? maskIgnored(live, result, ignoredPaths(ignore, live)) : result;
+    const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(shown));
+    const quiet = same ? undefined : quietSides(live, shown);
+    const diff = quiet ? sideDiff(quiet.live, quiet.result, ref) : '';
+    if (quiet?.note) note = note ? `${note}; ${quiet.note}` : quiet.note;
     // An adoption is a write even when nothing Git sets changes (the stale last-applied goes).
     const action = same && !adopts ? 'unchanged' : 'update';
-    return { ...base, action, diff, note, taken, adopts };
+    // The row points at where its first change is written (a patch line), not only at the object.
+    // An adoption's only change is Slipway's own labels: nothing in the repository to point at.
+    const changes = quiet && !quiet.adoptOnly ? changeSources(manifest, quiet.live, quiet.result) : [];
+    const traced = changes.length ? { source: changes[0]?.location ?? base.source, changes } : {};
+    return {
+      ...base,
+      ...traced,
+      action,
+      diff,
+      note,
+      taken,
+      adopts,
+      ...(quiet?.adoptOnly ? { adoptOnly: true } : {}),
+    };
   } catch (error) {
     if (!(error instanceof UserError) || error.kind === 'connection') throw error;
     return { ...base, action: 'error', diff: '', note: describeError(error) };
@@ -295,7 +333,8 @@ async function planObject(
 }
 
 function sideDiff(before: KubeObject | undefined, after: KubeObject, ref: ObjectRef): string {
-  const sides = printableSides(before, after);
+  // A new object's diff leaves Slipway's labels out: the same object reads the same in every environment.
+  const sides = printableSides(before, before ? after : withoutOwnMetadata(after));
   const text = unifiedDiff(sides.before, sides.after, label(ref));
   return isSecret(after) ? `# ${secretSummary(before, after)}\n${text}` : text;
 }

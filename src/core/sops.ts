@@ -21,7 +21,15 @@ interface SopsMetadata {
   readonly unencrypted_regex?: string;
   readonly encrypted_regex?: string;
   readonly mac_only_encrypted?: boolean;
+  readonly encrypted_comment_regex?: string;
+  readonly unencrypted_comment_regex?: string;
 }
+
+/**
+ * sops seeds the hash with sha256("sops") when the MAC covers only encrypted values, so the two MAC
+ * modes never agree by accident.
+ */
+const MAC_ONLY_ENCRYPTED_SEED = createHash('sha256').update('sops').digest();
 
 const ENC =
   /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(\w+)\]$/;
@@ -34,13 +42,20 @@ export function isSopsEncrypted(object: object): boolean {
 
 /**
  * The object with every encrypted value decrypted and the `sops` metadata removed. `onSecret`
- * receives each decrypted value before this returns, so the caller's masker knows them first.
+ * receives each decrypted string and its key path before this returns, so the caller's masker
+ * knows them first.
  */
 export async function decryptSops<T extends object>(
   object: T,
   ageKeys: readonly string[],
   location: SourceLocation,
-  onSecret: (value: string) => void,
+  onSecret: (value: string, path: readonly string[]) => void,
+  /**
+   * false for an object whose key order a tool changed (kustomize sorts keys; the MAC follows the
+   * file's order): the caller verifies the MAC on the source document instead. Each value is still
+   * authenticated with its path.
+   */
+  verifyMac = true,
 ): Promise<T> {
   const fail = (message: string, hint: string): UserError =>
     new UserError('render', message, { location, hint });
@@ -64,7 +79,14 @@ export async function decryptSops<T extends object>(
       `none of the given age keys matches the file's recipients (${meta.age.map((a) => a.recipient).join(', ')})`,
     );
   });
+  if (meta.encrypted_comment_regex || meta.unencrypted_comment_regex) {
+    throw fail(
+      'chooses what to encrypt by comments (encrypted_comment_regex), which Slipway cannot decide from the parsed object',
+      'use encrypted_regex or unencrypted_suffix in .sops.yaml instead',
+    );
+  }
   const hash = createHash('sha512');
+  if (meta.mac_only_encrypted) hash.update(MAC_ONLY_ENCRYPTED_SEED);
   const decryptValue = (value: string, path: readonly string[]): Json => {
     const plain = decryptText(value, dataKey, `${path.join(':')}:`);
     if (plain === undefined)
@@ -72,7 +94,7 @@ export async function decryptSops<T extends object>(
         `the value at ${path.join('.')} does not decrypt`,
         'the file was edited by hand or corrupted: re-encrypt it with sops',
       );
-    if (plain.type === 'str') onSecret(plain.text);
+    if (plain.type === 'str') onSecret(plain.text, path);
     return typed(plain.text, plain.type);
   };
   const walk = (value: Json, path: string[]): Json => {
@@ -89,10 +111,10 @@ export async function decryptSops<T extends object>(
   const plain = walk(tree, []) as JsonObject;
   const expected = decryptText(meta.mac, dataKey, meta.lastmodified);
   const actual = hash.digest('hex').toUpperCase();
-  if (expected?.text !== actual) {
+  if (verifyMac && expected?.text !== actual) {
     throw fail(
       'fails the SOPS integrity check (MAC mismatch): the file was changed after it was encrypted',
-      're-encrypt it with sops; kustomize transforms that change unencrypted fields of a SOPS file (namespace, name prefix, labels) also break it: set `mac_only_encrypted: true` in .sops.yaml or keep the Secret outside the transformed kustomization',
+      'edit it with `sops edit` (or re-encrypt it) instead of editing the encrypted file by hand',
     );
   }
   return plain as T;
@@ -161,5 +183,6 @@ function typed(text: string, type: string): Json {
 function macBytes(value: Json): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value === null) return '';
+  if (typeof value === 'object') return ''; // unreachable: only leaves are hashed
   return String(value);
 }

@@ -198,7 +198,10 @@ export function immutableChanges(
 ): ImmutableChange[] {
   const out: ImmutableChange[] = [];
   const kind = `${groupOf(after.apiVersion)}/${after.kind}`;
-  if (['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'].includes(kind) && differs(['spec', 'selector']))
+  if (
+    ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'].includes(kind) &&
+    differs(['spec', 'selector'])
+  )
     out.push({
       rule: 'immutable-selector',
       severity: 'error',

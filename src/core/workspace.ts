@@ -71,6 +71,7 @@ export class Workspace {
       ...(capabilities ? { capabilities } : {}),
       sopsAgeKeys: this.settings.sopsAgeKeys ?? [],
       onSecret: this.secretSink,
+      configFile: this.config.file ?? 'slipway.yaml',
     });
     for (const manifest of rendered.manifests) {
       if (!isSecret(manifest.object)) continue;

@@ -106,7 +106,13 @@ export function parseYamlDocuments(text: string, file: string, options: YamlOpti
       i++;
       continue;
     }
-    const { end, keyLines, start } = indexDocument(text, events, i + 1, lines, options.keyLineDepth ?? KEY_LINE_DEPTH);
+    const { end, keyLines, start } = indexDocument(
+      text,
+      events,
+      i + 1,
+      lines,
+      options.keyLineDepth ?? KEY_LINE_DEPTH,
+    );
     if (hasAliases && !options.kubectl) assertBoundedExpansion(values[index], file, start);
     const warnings = (notes[index] ?? []).map((note) => ({
       line: lineOf(lines, note.offset),

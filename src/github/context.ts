@@ -75,7 +75,8 @@ export function readContext(env: Readonly<Record<string, string | undefined>>): 
   const prBase = pr && isPlainObject(pr.base) ? pr.base : {};
   const prHead = pr && isPlainObject(pr.head) ? pr.head : {};
   const headRepo = isPlainObject(prHead.repo) ? prHead.repo : {};
-  const group = event === 'merge_group' && isPlainObject(payload.merge_group) ? payload.merge_group : undefined;
+  const group =
+    event === 'merge_group' && isPlainObject(payload.merge_group) ? payload.merge_group : undefined;
   const sha = need('GITHUB_SHA');
   const ref = env.GITHUB_REF ?? '';
   let base: string | undefined;

@@ -2,8 +2,8 @@ import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
 import { parseClusterAuth, type ClusterAuth } from './cluster-auth.ts';
 
-export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate';
-const COMMANDS: readonly ActionCommand[] = ['auto', 'detect', 'plan', 'apply', 'drift', 'validate'];
+export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate' | 'images';
+const COMMANDS: readonly ActionCommand[] = ['auto', 'detect', 'plan', 'apply', 'drift', 'validate', 'images'];
 
 /** The action's inputs, read once; every later step takes this object, never process.env. */
 export interface ActionInputs {
@@ -33,6 +33,10 @@ export interface ActionInputs {
   readonly webhookUrl: string | undefined;
   /** age private key(s) for SOPS-encrypted manifests (from a secret). */
   readonly sopsAgeKey: string | undefined;
+  /** Stop an apply whose plan is not the one reviewed on its pull request. */
+  readonly requireReviewedPlan: boolean;
+  /** A docker config.json's contents (from a secret): registry credentials for `command: images`. */
+  readonly registryConfig: string | undefined;
 }
 
 /**
@@ -92,6 +96,8 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     slackWebhook: text('slack-webhook'),
     webhookUrl: text('webhook-url'),
     sopsAgeKey: text('sops-age-key'),
+    requireReviewedPlan: flag('require-reviewed-plan', false),
+    registryConfig: text('registry-config'),
   };
   if (inputs.kubeconfig !== undefined && inputs.inCluster)
     problems.push('inputs "kubeconfig" and "in-cluster: true" exclude each other: choose one');

@@ -27,6 +27,7 @@ import { parseInputs, type ActionInputs } from './inputs.ts';
 import { ActionsLogger } from './logger.ts';
 import { ActionOutputs } from './outputs.ts';
 import { GitHubPlatform } from './platform.ts';
+import { runImagesJob } from './images.ts';
 import { parseAgeKeys } from '../core/render/decrypt.ts';
 
 /** The action's one exit path: everything below throws, only this catches and fails the step. */
@@ -45,7 +46,13 @@ export async function run(): Promise<void> {
 async function main(): Promise<void> {
   core.info(describeBuild(await detectBuild(process.env, process.argv[1])));
   const inputs = parseInputs((name) => core.getInput(name));
-  for (const secret of [inputs.token, inputs.kubeconfig, inputs.slackWebhook, inputs.webhookUrl])
+  for (const secret of [
+    inputs.token,
+    inputs.kubeconfig,
+    inputs.slackWebhook,
+    inputs.webhookUrl,
+    inputs.registryConfig,
+  ])
     if (secret) core.setSecret(secret);
   const event = readContext(process.env);
   // What a pull request changes is measured from its merge base, not the base branch's tip.
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
   };
   const repo = path.resolve(context.workspace, inputs.workingDirectory);
   const environment = inputs.environment ?? context.dispatchInputs.environment;
+  if (inputs.command === 'images') return imagesCommand(inputs, context, repo, environment, logger, hide);
   const mode = modeFor(inputs.command, context, environment, inputs.deployBranch);
   logger.info(
     `slipway: ${mode} (event ${context.event}${environment ? `, environment ${environment}` : ''})`,
@@ -141,6 +149,34 @@ async function main(): Promise<void> {
   }
 }
 
+/** `command: images`: no cluster, no job engine; the pull requests are the only write. */
+async function imagesCommand(
+  inputs: ActionInputs,
+  context: RunContext,
+  repo: string,
+  environment: string | undefined,
+  logger: Logger,
+  hide: (secret: string) => void,
+): Promise<void> {
+  const { outcomes, problems } = await runImagesJob({
+    repo,
+    repoPrefix: path.relative(context.workspace, repo).split(path.sep).join('/'),
+    configFile: inputs.config,
+    environment,
+    token: inputs.token,
+    apiUrl: context.apiUrl,
+    owner: context.owner,
+    repoName: context.repo,
+    baseBranch: context.branch ?? context.defaultBranch ?? 'main',
+    baseSha: context.sha,
+    registryConfig: inputs.registryConfig,
+    logger,
+    hide,
+  });
+  core.setOutput('image-updates', JSON.stringify(outcomes));
+  if (problems.length > 0) core.setFailed(problems.join('\n'));
+}
+
 function jobSettings(inputs: ActionInputs, context: RunContext, lockWaitSeconds: number): JobSettings {
   return {
     concurrency: inputs.concurrency,
@@ -151,6 +187,7 @@ function jobSettings(inputs: ActionInputs, context: RunContext, lockWaitSeconds:
     heal: inputs.heal,
     timeoutSeconds: inputs.timeoutSeconds,
     comment: inputs.comment,
+    requireReviewedPlan: inputs.requireReviewedPlan,
   };
 }
 

@@ -12,7 +12,7 @@ import type { DriftOutcome, JobOutcome, JobOutputs } from '../core/job/types.ts'
 import { reportFailed, reportHasChanges } from '../core/jobs.ts';
 import { escapeInline } from '../core/report/escape.ts';
 import type { EnvironmentReport } from '../core/report/markdown.ts';
-import { applySummary, planSummary } from '../core/report/summary.ts';
+import { applySummary, environmentsSummary, planSummary } from '../core/report/summary.ts';
 import type { SecretMasker } from '../core/secrets.ts';
 
 export class ActionOutputs implements JobOutputs {
@@ -83,9 +83,11 @@ export class ActionOutputs implements JobOutputs {
     return Promise.resolve();
   }
 
-  finished(outcome: JobOutcome): Promise<void> {
+  async finished(outcome: JobOutcome): Promise<void> {
     if (outcome.mode !== 'detect') core.setOutput('has-changes', String(outcome.changes));
-    return Promise.resolve();
+    // Several environments in one job: read together once all are planned.
+    const together = outcome.mode === 'plan' ? environmentsSummary(outcome.reports) : '';
+    if (together) await this.#summary(this.#masker.mask(together));
   }
 
   /** Appends to the job summary; runners without one (old GHES, local runs) just skip it. */

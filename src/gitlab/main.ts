@@ -28,14 +28,15 @@ import {
 import { gitlabOidcCredentials, wantsGitLabOidc } from './cluster-auth.ts';
 import { GitLabOutputs } from './outputs.ts';
 import { GitLabPlatform } from './platform.ts';
+import { runGitLabImages } from './images.ts';
 import { detectBuild } from '../tools/build-info.ts';
 import { describeBuild } from '../core/version.ts';
 
 export interface CiOptions {
   /** One environment; undefined means every affected one (plan, apply) or every one (resync, drift). */
   readonly env: string | undefined;
-  /** Overrides the mode the pipeline source implies. */
-  readonly mode: Exclude<GitLabMode, 'skip'> | undefined;
+  /** Overrides the mode the pipeline source implies; `images` proposes image updates. */
+  readonly mode: Exclude<GitLabMode, 'skip'> | 'images' | undefined;
   /** Apply/resync: plan with a server-side dry-run, write nothing. */
   readonly dryRun: boolean;
 }
@@ -64,6 +65,18 @@ export async function runGitLabCi(options: CiOptions, deps: CiDependencies): Pro
   const token = env[TOKEN_VARIABLE] || undefined;
   masker.add(token);
   masker.add(env.CI_JOB_TOKEN);
+  if (options.mode === 'images')
+    return runGitLabImages({
+      env,
+      context,
+      repo: deps.settings.repo,
+      configFile: deps.settings.configFile,
+      environment: options.env,
+      token,
+      logger,
+      hide: (secret) => masker.add(secret),
+      stdout: deps.stdout,
+    });
   const mode = options.mode ?? gitlabMode(context);
   const settings = jobSettings(options, deps);
   const credentials = credentialsOf(deps, context, mode);
@@ -127,6 +140,7 @@ function jobSettings(options: CiOptions, deps: CiDependencies): JobSettings {
     heal: false,
     timeoutSeconds: undefined,
     comment: true,
+    requireReviewedPlan: parseFlag('SLIPWAY_REQUIRE_REVIEWED_PLAN', env.SLIPWAY_REQUIRE_REVIEWED_PLAN, false),
   };
 }
 

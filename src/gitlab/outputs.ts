@@ -1,15 +1,16 @@
 /**
  * Where a GitLab job shows results besides the merge request: the job log (stdout) and report
- * files `<env>.md` / `<env>-apply.md` in SLIPWAY_REPORT_DIR, kept as the job's artifacts.
+ * files `<env>.md` / `<env>-apply.md` (and `all-environments.md` when one job plans several) in
+ * SLIPWAY_REPORT_DIR, kept as the job's artifacts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApplyResult } from '../core/apply.ts';
 import type { Detection } from '../core/detect.ts';
-import type { DriftOutcome, JobOutputs } from '../core/job/types.ts';
+import type { DriftOutcome, JobOutcome, JobOutputs } from '../core/job/types.ts';
 import type { Logger } from '../core/ports.ts';
 import type { EnvironmentReport } from '../core/report/markdown.ts';
-import { applySummary, planSummary } from '../core/report/summary.ts';
+import { applySummary, environmentsSummary, planSummary } from '../core/report/summary.ts';
 import { planAsText } from '../core/report/text.ts';
 import type { SecretMasker } from '../core/secrets.ts';
 
@@ -60,7 +61,10 @@ export class GitLabOutputs implements JobOutputs {
     return Promise.resolve();
   }
 
-  finished(): Promise<void> {
+  finished(outcome: JobOutcome): Promise<void> {
+    // Several environments in one job: read together once all are planned.
+    const together = outcome.mode === 'plan' ? environmentsSummary(outcome.reports) : '';
+    if (together) this.#write('all-environments.md', together);
     return Promise.resolve();
   }
 

@@ -51,8 +51,10 @@ export function apiError(status: number, body: string, what: string): KubeApiErr
   const hint =
     status === 401
       ? 'the credentials were refused: check the kubeconfig or token'
-      : status === 403
-        ? 'grant this identity the missing RBAC permission (server-side dry-run needs the same write verbs as apply)'
-        : undefined;
+      : status === 403 && message.includes('ValidatingAdmissionPolicy')
+        ? "an admission policy denied it, not RBAC; `slipway rbac`'s policy lets a plan identity make dry-runs only: apply with the environment's apply identity"
+        : status === 403
+          ? 'grant this identity the missing RBAC permission (server-side dry-run needs the same write verbs as apply)'
+          : undefined;
   return new KubeApiError(status, reason, `${what}: ${message || `HTTP ${status}`}`, causes, hint);
 }

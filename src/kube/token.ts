@@ -86,17 +86,19 @@ export function refreshingToken(
   onToken: (token: string) => void,
 ): () => Promise<string> {
   let current: Promise<string> | undefined;
-  return async () => {
-    if (current !== undefined) {
-      const token = await current.catch(() => undefined);
-      const left = token === undefined ? 0 : secondsLeft(token);
-      if (token !== undefined && (left === undefined || left > 60)) return token;
-    }
-    current = fetchToken().then((token) => {
+  const fetchNext = (): Promise<string> =>
+    (current = fetchToken().then((token) => {
       onToken(token);
       return token;
-    });
-    return current;
+    }));
+  return async () => {
+    const pending = current;
+    if (pending === undefined) return fetchNext();
+    const token = await pending.catch(() => undefined);
+    const left = token === undefined ? 0 : secondsLeft(token);
+    if (token !== undefined && (left === undefined || left > 60)) return token;
+    // Concurrent requests share one refresh: only the first to see the stale token starts it.
+    return current === pending ? fetchNext() : (current ?? fetchNext());
   };
 }
 

@@ -10,7 +10,11 @@ const INSTALL_HINTS: Record<string, string> = {
   git: 'install git and run Slipway inside a git checkout (actions/checkout with fetch-depth: 0)',
 };
 
-/** What helm, kustomize and git need: where things are, locale, proxies, CA files, their own settings. */
+/**
+ * What helm, kustomize and git need: where things are, locale, proxies, CA files, their own
+ * settings, and Windows' profile folders. Compared in upper case: Windows names are
+ * case-insensitive (`Path`), and proxies are often set in lower case.
+ */
 const PASSED_NAMES = new Set([
   'PATH',
   'HOME',
@@ -27,10 +31,12 @@ const PASSED_NAMES = new Set([
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'SystemRoot',
+  'SYSTEMROOT',
+  'PATHEXT',
+  'USERPROFILE',
+  'APPDATA',
+  'LOCALAPPDATA',
+  'PROGRAMDATA',
 ]);
 const PASSED_PREFIXES = ['LC_', 'XDG_', 'HELM_', 'KUSTOMIZE_', 'GIT_'];
 /** Even under a passed prefix: a name that looks like a credential stays behind. */
@@ -45,7 +51,8 @@ export function childEnv(env: Readonly<Record<string, string | undefined>>): Rec
   const passed: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    const allowed = PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix));
+    const upper = name.toUpperCase();
+    const allowed = PASSED_NAMES.has(upper) || PASSED_PREFIXES.some((prefix) => upper.startsWith(prefix));
     if (allowed && !CREDENTIAL_NAME.test(name)) passed[name] = value;
   }
   return passed;

@@ -24,7 +24,17 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cacheRoot, HELM, KUBERNETES, KUSTOMIZE, KWOK, toolBinDir, type GoInstallTool } from './versions.ts';
+import {
+  AGE_KEYGEN,
+  cacheRoot,
+  HELM,
+  KUBERNETES,
+  KUSTOMIZE,
+  KWOK,
+  SOPS,
+  toolBinDir,
+  type GoInstallTool,
+} from './versions.ts';
 
 export interface Tools {
   /** The control plane: `slipway-k8s etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl`. */
@@ -34,6 +44,9 @@ export interface Tools {
   helm: string;
   /** A `kubectl` script that runs `slipway-k8s kubectl "$@"`. */
   kubectlShim: string;
+  /** Test oracles for SOPS decryption (not on the toolset PATH: Slipway must not need them). */
+  sops: string;
+  ageKeygen: string;
   /** One directory with all of the above (as `slipway-k8s`, `kwok`, `kustomize`, `helm`, `kubectl`): put it on PATH. */
   binDir: string;
 }
@@ -65,6 +78,8 @@ export async function ensureTools(opts: EnsureToolsOptions = {}): Promise<Tools>
         [KWOK, tools.kwok],
         [KUSTOMIZE, tools.kustomize],
         [HELM, tools.helm],
+        [SOPS, tools.sops],
+        [AGE_KEYGEN, tools.ageKeygen],
       ] as const) {
         if (!isExecutable(path)) await goInstall(tool, path, log);
       }
@@ -86,6 +101,8 @@ export function toolPaths(): Tools {
     kustomize: join(toolBinDir(KUSTOMIZE), 'kustomize'),
     helm: join(toolBinDir(HELM), 'helm'),
     kubectlShim: join(k8sBin, 'kubectl'),
+    sops: join(toolBinDir(SOPS), 'sops'),
+    ageKeygen: join(toolBinDir(AGE_KEYGEN), 'age-keygen'),
     binDir: join(
       cacheRoot(),
       'toolset',
@@ -100,7 +117,9 @@ function allPresent(tools: Tools): boolean {
     k8sIsCurrent(tools.slipwayK8s) &&
     isExecutable(tools.kwok) &&
     isExecutable(tools.kustomize) &&
-    isExecutable(tools.helm)
+    isExecutable(tools.helm) &&
+    isExecutable(tools.sops) &&
+    isExecutable(tools.ageKeygen)
   );
 }
 

@@ -227,7 +227,7 @@ function token(args: string[]): number {
   return 0;
 }
 
-/** `90s`, `10m`, `1h` or plain seconds; a leading `-` gives an already expired token. */
+/** `90s`, `10m`, `1h` or plain seconds; a leading `-` (`--ttl=-1m`) gives an already expired token. */
 function parseTtl(text: string): number | undefined {
   const match = /^(-?\d+)([smh]?)$/.exec(text.trim());
   if (!match) return undefined;

@@ -303,25 +303,8 @@ async function startLocalCluster(
     const adminKubeconfig = join(dir, 'admin.kubeconfig');
     const restrictedKubeconfig = join(dir, 'restricted.kubeconfig');
 
-    // etcd
-    const etcd: Component = {
-      name: 'etcd',
-      command: tools.slipwayK8s,
-      args: [
-        'etcd',
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-url=http://127.0.0.1:${etcdClientPort}`,
-        `--listen-peer-url=http://127.0.0.1:${etcdPeerPort}`,
-      ],
-    };
-    components.push(etcd);
-    startComponent(etcd);
-    await waitUntil(etcd, 'etcd did not become healthy', async () => {
-      const res = await plainGet(`http://127.0.0.1:${etcdClientPort}/health`);
-      return res.status === 200 && res.body.includes('"true"');
-    });
-
-    // The OIDC issuer: up before the API server, whose JWT authenticator fetches its JWKS.
+    // The OIDC issuer: up before the API server, whose JWT authenticator fetches its JWKS. It
+    // starts alongside etcd: neither needs the other.
     const oidcIssuer = createIssuer(
       opts.oidcDir !== undefined ? resolve(opts.oidcDir) : join(dir, 'oidc'),
       issuerPort,
@@ -335,10 +318,30 @@ async function startLocalCluster(
     };
     components.push(issuer);
     startComponent(issuer);
-    await waitUntil(issuer, 'the OIDC issuer did not serve its discovery document', async () => {
-      const res = await httpsGet(`${oidcIssuer.issuer}/.well-known/openid-configuration`, oidcIssuer.ca);
-      return res.status === 200;
-    });
+
+    // etcd
+    const etcd: Component = {
+      name: 'etcd',
+      command: tools.slipwayK8s,
+      args: [
+        'etcd',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-url=http://127.0.0.1:${etcdClientPort}`,
+        `--listen-peer-url=http://127.0.0.1:${etcdPeerPort}`,
+      ],
+    };
+    components.push(etcd);
+    startComponent(etcd);
+    await Promise.all([
+      waitUntil(etcd, 'etcd did not become healthy', async () => {
+        const res = await plainGet(`http://127.0.0.1:${etcdClientPort}/health`);
+        return res.status === 200 && res.body.includes('"true"');
+      }),
+      waitUntil(issuer, 'the OIDC issuer did not serve its discovery document', async () => {
+        const res = await httpsGet(`${oidcIssuer.issuer}/.well-known/openid-configuration`, oidcIssuer.ca);
+        return res.status === 200;
+      }),
+    ]);
 
     // kube-apiserver
     const apiserver: Component = {
@@ -557,7 +560,8 @@ function clusterOidc(issuer: OidcIssuer, server: string, serverCa: string, dir: 
     serverCa,
     token: (request) => issueToken(issuer.dir, request),
     kubeconfig: (name, token) => {
-      const file = join(dir, `${name}.kubeconfig`);
+      // Prefixed: `admin` must not replace the admin kubeconfig.
+      const file = join(dir, `oidc-${name}.kubeconfig`);
       writeFileSync(file, kubeconfig(server, serverCa, name, token, 'default'), { mode: 0o600 });
       return file;
     },

@@ -65,6 +65,22 @@ export const HELM: GoInstallTool = {
   versionLdflags: ['-X helm.sh/helm/v4/internal/version.version=v4.3.1'],
 };
 
+/** Test oracle only: encrypts SOPS fixtures and decrypts them for comparison with Slipway's own decryption. */
+export const SOPS: GoInstallTool = {
+  name: 'sops',
+  version: 'v3.13.3',
+  package: 'github.com/getsops/sops/v3/cmd/sops',
+  versionLdflags: [],
+};
+
+/** Test oracle only: makes the age keys SOPS fixtures are encrypted to (the version sops v3.13.3 pins). */
+export const AGE_KEYGEN: GoInstallTool = {
+  name: 'age',
+  version: 'v1.3.1',
+  package: 'filippo.io/age/cmd/age-keygen',
+  versionLdflags: [],
+};
+
 /** `${XDG_CACHE_HOME:-~/.cache}/slipway` */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env['XDG_CACHE_HOME'];

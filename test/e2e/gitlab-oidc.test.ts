@@ -16,14 +16,17 @@ const JOB_TOKEN = 'glcbt-oidcE2eJobToken-2b9f';
 const MAIN = 'project_path:acme/deploys:ref_type:branch:ref:main';
 const FEATURE = 'project_path:acme/deploys:ref_type:branch:ref:feature';
 
+const WITHOUT_ISSUER = process.env.SLIPWAY_TEST_KUBECONFIG
+  ? 'an existing cluster (SLIPWAY_TEST_KUBECONFIG) does not trust the test OIDC issuer'
+  : false;
 let cluster: Cluster;
 let oidc: ClusterOidc;
 let gitlab: FakeGitLab;
 
 before(async () => {
   cluster = await sharedCluster();
-  if (!cluster.oidc) throw new Error('the control plane has no OIDC issuer (SLIPWAY_TEST_KUBECONFIG?)');
-  oidc = cluster.oidc;
+  // An existing cluster (SLIPWAY_TEST_KUBECONFIG) has no test issuer: the tests are skipped.
+  if (cluster.oidc) oidc = cluster.oidc;
   gitlab = await startGitLabServer({ token: TOKEN, jobToken: JOB_TOKEN, mergeRequests: [7] });
 });
 
@@ -81,7 +84,7 @@ function applyJob(repo: TestRepo, before: string, sha: string, idToken: string):
   });
 }
 
-describe('auth: gitlab-oidc', () => {
+describe('auth: gitlab-oidc', { skip: WITHOUT_ISSUER }, () => {
   test('the default branch applies with its ID token; a feature branch token is refused', async () => {
     const env = unique('prod').replace(/-/g, '');
     const namespace = unique('gl-keyless');
@@ -92,7 +95,7 @@ describe('auth: gitlab-oidc', () => {
         environment: env,
         namespaces: [namespace],
         applyUser: `${ISSUERS.gitlab.prefix}${MAIN}`,
-        planUser: `${ISSUERS.gitlab.prefix}${FEATURE}`,
+        planUsers: [`${ISSUERS.gitlab.prefix}${FEATURE}`],
       }),
     );
     const repo = new TestRepo({

@@ -1,14 +1,19 @@
 // Secret safety, proven: unique values are planted everywhere a secret can come from — Secret
 // data and stringData, a Helm value rendered into a Secret, an old last-applied annotation in the
-// cluster, the kubeconfig's token and the GitHub token — and every output of plan, apply, drift
-// and failure is searched for each value in plain, base64 and URL-encoded form.
+// cluster, the kubeconfig's token, the GitHub token, a SOPS-encrypted Secret and the age key that
+// decrypts it — and every output of plan, apply, drift and failure is searched for each value in
+// plain, base64, URL-encoded and JSON-escaped form.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { load } from 'js-yaml';
+import { ensureTools } from '../cluster/build.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { startGitHubServer, type FakeGitHub } from '../fakes/github-server.ts';
 import {
@@ -29,6 +34,7 @@ const VALUES = {
   lastApplied: planted('lastapplied'),
   rotated: planted('rotated'),
   drift: planted('drift'),
+  sops: planted('sops'),
   githubToken: `ghs_${randomBytes(18).toString('hex')}`,
 };
 
@@ -78,6 +84,28 @@ function assertClean(where: string, text: string, values: readonly string[]): vo
   }
 }
 
+/** A fresh age key, and `secret` encrypted to it by the real sops (Flux's encrypted_regex). */
+async function sopsSecret(secret: string): Promise<{ ageKey: string; file: string }> {
+  const tools = await ensureTools();
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-sops-scan-'));
+  try {
+    const keyFile = path.join(dir, 'key.txt');
+    execFileSync(tools.ageKeygen, ['-o', keyFile], { stdio: 'pipe' });
+    const ageKey = readFileSync(keyFile, 'utf8');
+    const recipient = /public key: (age1\w+)/.exec(ageKey)?.[1] ?? '';
+    const plain = path.join(dir, 'secret.yaml');
+    writeFileSync(plain, secret);
+    const file = execFileSync(
+      tools.sops,
+      ['encrypt', '--age', recipient, '--encrypted-regex', '^(data|stringData)$', plain],
+      { encoding: 'utf8' },
+    );
+    return { ageKey, file };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function shown(run: ActionRun): string {
   // ::add-mask:: lines are instructions to the runner, which never displays them.
   return [
@@ -96,7 +124,12 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   const kubeToken = (
     load(readFileSync(cluster.adminKubeconfig, 'utf8')) as { users: { user: { token: string } }[] }
   ).users[0]!.user.token;
-  const secrets = [...Object.values(VALUES), kubeToken];
+  const sops = await sopsSecret(
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-sops\nstringData:\n  key: ${VALUES.sops}\n`,
+  );
+  const ageKey = sops.ageKey.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
+  assert.ok(ageKey !== '' && !sops.file.includes(VALUES.sops));
+  const secrets = [...Object.values(VALUES), kubeToken, ageKey];
 
   // A Secret applied by hand with client-side kubectl carries its value in the last-applied annotation.
   kubectl(cluster, ['create', 'namespace', namespace]);
@@ -122,6 +155,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
       `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-string-data\nstringData:\n  key: ${VALUES.stringData}\n`,
       `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\nstringData:\n  token: ${VALUES.rotated}\n`,
     ].join('---\n'),
+    'env/sops-secret.yaml': sops.file,
   });
   const base = repo.git('rev-parse', 'HEAD');
   const inputs = {
@@ -129,6 +163,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
     kubeconfig: readFileSync(cluster.adminKubeconfig, 'utf8'),
     environment: env,
     'webhook-url': `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`,
+    'sops-age-key': sops.ageKey,
   };
   const call = (event: 'pull_request' | 'push' | 'schedule', payload: Record<string, unknown>, sha: string) =>
     runAction({
@@ -163,6 +198,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   assert.equal(decoded('by-string-data', 'key'), VALUES.stringData);
   assert.equal(decoded('app-db', 'password'), VALUES.helm);
   assert.equal(decoded('legacy', 'token'), VALUES.rotated);
+  assert.equal(decoded('by-sops', 'key'), VALUES.sops);
 
   // Drift: someone writes a new value by hand.
   kubectl(cluster, [
@@ -195,10 +231,13 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
 
   // The CLI's outputs too: every format, and stderr.
   for (const format of ['text', 'markdown', 'json']) {
-    const result = await slipway(cluster, repo, ['diff', '--env', env, '--format', format]);
+    const result = await slipway(cluster, repo, ['diff', '--env', env, '--format', format], {
+      SOPS_AGE_KEY: sops.ageKey,
+    });
+    assert.doesNotMatch(result.stderr, /no age key/);
     assertClean(`slipway diff --format ${format}`, result.stdout + result.stderr, secrets);
   }
-  const rendered = await slipway(cluster, repo, ['render', '--env', env]);
+  const rendered = await slipway(cluster, repo, ['render', '--env', env], { SOPS_AGE_KEY: sops.ageKey });
   assertClean('slipway render', rendered.stdout + rendered.stderr, secrets);
 
   // Everything GitHub received: comments, check runs, deployments, statuses, issues; and webhooks.

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { OpenApiValidator, overlay, type OperationMatch } from './openapi-validator.ts';
 import { closeServer, listenLocal } from './local-server.ts';
+import { FakeGitData } from './github-git.ts';
 
 export const COMMENT_BODY_LIMIT = 65536;
 export const DESCRIPTION_LIMIT = 140;
@@ -219,6 +220,8 @@ export class FakeGitHub {
   readonly owner: string;
   readonly repo: string;
   readonly botLogin: string;
+  /** Refs, commits, trees and pull requests made through the Git data and pulls endpoints. */
+  readonly git: FakeGitData;
   url = '';
 
   readonly #server: Server;
@@ -238,6 +241,22 @@ export class FakeGitHub {
     validator ??= new OpenApiValidator();
     this.#validator = validator;
     for (const number of options.pullRequests ?? [1]) this.addPullRequest(number);
+    this.git = new FakeGitData({
+      sample: (component, top) => overlay(this.#validator.sampleComponent(component), top),
+      user: (login) => this.#user(login),
+      nextNumber: () => {
+        // Pull requests share their numbers with issues, and take comments as issues do.
+        const number = Math.max(0, ...this.state.issues.map((i) => i.number)) + 1;
+        this.addPullRequest(number);
+        return number;
+      },
+      botLogin: this.botLogin,
+      owner: this.owner,
+      repoUrl: () => this.#repoUrl,
+      htmlUrl: () => this.#htmlUrl,
+      notFound: () => new NotFound(),
+      invalid: (field, message) => new LimitError('PullRequest', field, message),
+    });
     this.#server = createServer((request, response) => {
       this.#serve(request, response).catch((error: unknown) => {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -262,6 +281,7 @@ export class FakeGitHub {
       'repos/list-deployment-statuses': (m, _b, url) => this.#listDeploymentStatuses(m, url),
       'repos/create-commit-status': (m, b) => this.#createCommitStatus(m, b),
       'repos/list-pull-requests-associated-with-commit': (m, _b, url) => this.#pullsOfCommit(m, url),
+      ...this.git.handlers(),
     };
   }
 

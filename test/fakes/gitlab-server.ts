@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { load } from 'js-yaml';
 import { OpenApiValidator, type OperationMatch, type Schema } from './openapi-validator.ts';
 import { closeServer, listenLocal } from './local-server.ts';
+import { FakeGitLabGit } from './gitlab-git.ts';
 
 export const NOTE_BODY_LIMIT = 1_000_000;
 
@@ -191,6 +192,8 @@ export class FakeGitLab {
   readonly projectPath: string;
   /** The server's root; `apiUrl` is what CI_API_V4_URL would be. */
   url = '';
+  /** Branches, commits and merge requests made through the repository and merge request endpoints. */
+  readonly git: FakeGitLabGit;
 
   readonly #server: Server;
   readonly #validator: OpenApiValidator;
@@ -211,6 +214,17 @@ export class FakeGitLab {
     this.#users.set(this.bot.id, this.bot);
     this.#users.set(1, { id: 1, username: 'alice', name: 'Alice', bot: false });
     for (const iid of options.mergeRequests ?? [1]) this.#mergeRequests.add(iid);
+    this.git = new FakeGitLabGit({
+      projectId: this.projectId,
+      projectPath: this.projectPath,
+      nextIid: () => {
+        // Created merge requests take notes like the seeded ones.
+        const iid = Math.max(0, ...this.#mergeRequests) + 1;
+        this.#mergeRequests.add(iid);
+        return iid;
+      },
+      reject: (status, message) => new Rejection(status, { message }, false),
+    });
     this.#validator = validator ?? gitlabValidator();
     this.#server = createServer((request, response) => {
       this.#serve(request, response).catch((error: unknown) => {
@@ -236,6 +250,7 @@ export class FakeGitLab {
       postApiV4ProjectsIdIssues: (_m, b, u) => this.#createIssue(b, u),
       putApiV4ProjectsIdIssuesIssueIid: (m, b) => this.#updateIssue(m, b),
       getApiV4ProjectsIdRepositoryCommitsShaMergeRequests: (m) => this.#mergeRequestsOfCommit(m),
+      ...this.git.handlers(),
     };
   }
 

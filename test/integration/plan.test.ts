@@ -172,7 +172,11 @@ test('create, then unchanged after apply; a changed field is an update; a remove
   const text = await slipway(cluster, repo, ['diff', '--env', env]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`^${env}: 1 to update, 0 unchanged`));
-  assert.match(text.stdout, new RegExp(`update ConfigMap ${ns}/settings \\(envs/${env}/app\\.yaml:1\\)`));
+  // The row points at its first changed field's line (data.color), then at each change's line.
+  assert.match(text.stdout, new RegExp(`update ConfigMap ${ns}/settings \\(envs/${env}/app\\.yaml:6\\)`));
+  assert.match(text.stdout, new RegExp(`^  from envs/${env}/app\\.yaml:6: data\\.color$`, 'm'));
+  // A removed key is traced to its parent's line.
+  assert.match(text.stdout, new RegExp(`^  from envs/${env}/app\\.yaml:5: data\\.size$`, 'm'));
   assert.match(text.stdout, /^- {2}size: large$/m);
   // And the live object is untouched by all of this.
   assert.equal(

@@ -140,7 +140,8 @@ describe('slipway render', () => {
   test('names how kustomize and helm output were made', async () => {
     const kustomize = await run(['render', '--env', 'production'], fixture('kustomize'));
     assert.equal(kustomize.code, 0, kustomize.stderr);
-    assert.match(kustomize.stdout, /^# Source: clusters\/production\/kustomization\.yml \(kustomize\)$/m);
+    assert.match(kustomize.stdout, /^# Source: base\/deployment\.yaml:1 \(kustomize\)$/m);
+    assert.doesNotMatch(kustomize.stdout, /config\.kubernetes\.io/);
     const helm = await run(['render', '--env', 'staging'], fixture('helm'));
     assert.equal(helm.code, 0, helm.stderr);
     assert.match(

@@ -106,6 +106,18 @@ describe('tokens', () => {
     assert.equal(masked.length, 3, 'every token is masked before use');
   });
 
+  test('requests in flight share one refresh', async () => {
+    let fetched = 0;
+    const source = refreshingToken(
+      () => Promise.resolve(jwt({ n: ++fetched, exp: Date.now() / 1000 + (fetched === 1 ? 10 : 600) })),
+      () => undefined,
+    );
+    await source();
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => source()));
+    assert.equal(fetched, 2);
+    assert.equal(new Set(tokens).size, 1);
+  });
+
   test('the runner is asked with its request token, for the audience', async () => {
     const seen: { url: string; auth: string | null }[] = [];
     const token = await requestIdToken(

@@ -159,7 +159,7 @@ describe('slipway.yaml', () => {
     write('slipway.yaml', text);
     const error = loadError();
     assert.deepEqual(error.location, { file: 'slipway.yaml', line: 5 });
-    assert.match(error.message, /unknown key "enviroments" \(allowed: environments\)/);
+    assert.match(error.message, /unknown key "enviroments" \(allowed: environments, image-policies\)/);
   });
 
   test('values of the wrong type are each named, with the type that was found', () => {
@@ -425,4 +425,41 @@ test('an unknown environment name is an error that lists the known ones', () => 
       error.message === 'unknown environment "production" (known: staging, prod)' &&
       error.location?.file === 'slipway.yaml',
   );
+});
+
+test('risks and ignore-differences: read per environment; mistakes named with their line', () => {
+  folders('clusters/prod');
+  write(
+    'slipway.yaml',
+    [
+      'environments:',
+      '  prod:',
+      '    path: clusters/prod',
+      '    risks: {rbac-grows: error, latest-image: ignore}',
+      '    ignore-differences:',
+      '      - {kind: Deployment, group: apps, managers: [kube-controller-manager]}',
+      "      - {kind: Service, paths: ['.spec.ports[*].nodePort']}",
+      '',
+    ].join('\n'),
+  );
+  const env = environmentOrThrow(load(), 'prod');
+  assert.deepEqual(env.risks, { 'rbac-grows': 'error', 'latest-image': 'ignore' });
+  assert.equal(env.ignoreDifferences.length, 2);
+  assert.deepEqual(env.ignoreDifferences[1]?.paths, [['spec', 'ports', { any: true }, 'nodePort']]);
+  write(
+    'slipway.yaml',
+    [
+      'environments:',
+      '  prod:',
+      '    path: clusters/prod',
+      '    risks: {rbac-grow: error}',
+      '    ignore-differences:',
+      '      - {paths: [spec]}',
+      '',
+    ].join('\n'),
+  );
+  const message = loadError().message;
+  assert.match(message, /slipway\.yaml:4: unknown risk rule "rbac-grow"/);
+  assert.match(message, /slipway\.yaml:5: an ignore-differences rule needs `kind:`/);
+  assert.match(message, /slipway\.yaml:5: path "spec" cannot be read at "spec"/);
 });

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { InternalError, UserError } from '../../src/core/errors.ts';
+import { publishPlanReport } from '../../src/core/ci.ts';
 import type { Annotation } from '../../src/core/platform.ts';
+import type { Plan, PlannedObject } from '../../src/core/plan.ts';
+import type { GitHistory } from '../../src/core/ports.ts';
+import { SecretMasker } from '../../src/core/secrets.ts';
 import { GitHubPlatform, type GitHubPlatformOptions } from '../../src/github/platform.ts';
 import { startGitHubServer, type FakeGitHub } from '../fakes/github-server.ts';
+import { RecordingLogger } from './support.ts';
 
 const PR = 7;
 const MARKER = '<!-- slipway:plan:beta -->';
@@ -259,6 +264,61 @@ describe('check runs', () => {
     assert.deepEqual(
       writes.map((r) => (r.body as { output: { annotations: unknown[] } }).output.annotations.length),
       [50, 50, 20],
+    );
+  });
+
+  test("a plan's 60 updates reach the check run as notices on their source lines, 50 per request", async () => {
+    const objects: PlannedObject[] = Array.from({ length: 60 }, (_, i) => ({
+      ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: `settings-${i}` },
+      action: 'update',
+      diff: '(diff)',
+      source: { file: `overlay/patch-${i}.yaml`, line: 7, via: 'kustomize' },
+      changes: [
+        { field: 'data.colour', location: { file: `overlay/patch-${i}.yaml`, line: 7, via: 'kustomize' } },
+      ],
+      note: undefined,
+      taken: [],
+      desired: undefined,
+      live: undefined,
+      deferred: false,
+    }));
+    const plan: Plan = {
+      environment: 'beta',
+      objects,
+      summary: { create: 0, update: 60, delete: 0, unchanged: 0, error: 0, orphan: 0 },
+      requests: 1,
+      durationMs: 1,
+    };
+    await publishPlanReport(
+      platform(),
+      { environment: 'beta', plan, findings: [], failure: undefined },
+      {
+        changeRequest: undefined,
+        head: SHA,
+        run: 1,
+        git: { isAncestor: () => Promise.resolve(false) } as unknown as GitHistory,
+        fullDiffUrl: undefined,
+        note: undefined,
+        masker: new SecretMasker(),
+        logger: new RecordingLogger(),
+        checkSummaryBudget: 65_535,
+      },
+    );
+    const run = server.state.checkRuns[0];
+    assert.ok(run);
+    assert.equal(run.annotations.length, 60);
+    assert.deepEqual(run.annotations[59], {
+      path: 'overlay/patch-59.yaml',
+      start_line: 7,
+      end_line: 7,
+      annotation_level: 'notice',
+      message: 'updates ConfigMap shop/settings-59: data.colour',
+      title: 'update',
+    });
+    const writes = [...requestsOf('checks/create'), ...requestsOf('checks/update')];
+    assert.deepEqual(
+      writes.map((r) => (r.body as { output: { annotations: unknown[] } }).output.annotations.length),
+      [50, 10],
     );
   });
 

@@ -102,7 +102,11 @@ describe('templates/slipway.yml is a valid GitLab CI/CD component', () => {
     );
     assert.deepEqual(
       drift.rules?.map((r) => r.if),
-      ['$CI_PIPELINE_SOURCE == "schedule"'],
+      ['$CI_PIPELINE_SOURCE == "schedule" && $SLIPWAY_SCHEDULE != "images"'],
+    );
+    assert.deepEqual(
+      jobs['slipway-images-beta']?.rules?.map((r) => r.if),
+      ['$CI_PIPELINE_SOURCE == "schedule" && $SLIPWAY_SCHEDULE == "images"'],
     );
     // The environment keyword: variables scoped to it reach the job; none records a deployment
     // (Slipway records one per real apply).
@@ -118,7 +122,7 @@ describe('templates/slipway.yml is a valid GitLab CI/CD component', () => {
   test('the scripts run the bundled CLI with arguments it accepts', () => {
     const jobs = interpolate({ environment: 'beta' });
     const scripts = Object.values(jobs).flatMap((job) => job.script ?? []);
-    assert.equal(scripts.length, 3);
+    assert.equal(scripts.length, 4);
     for (const line of scripts) {
       const match = /^node "\$SLIPWAY_HOME\/dist\/cli\.js" (.+)$/.exec(line);
       assert.ok(match?.[1], line);

@@ -63,7 +63,7 @@ function configMapTemplate(name: string, data: string): string {
 function repoWith(files: Record<string, string>, chartDir = 'charts/app', extra = ''): string {
   const repo = path.join(tempDir('repo'), 'repo');
   write(repo, {
-    'slipway.yaml': `environments:\n  env:\n    path: clusters/env\n    namespace: apps\n    helm:\n      - releaseName: app\n        chart: ./${chartDir}\n${extra}`,
+    'slipway.yaml': `environments:\n  env:\n    path: clusters/env\n    namespace: apps\n    remote: allow\n    helm:\n      - releaseName: app\n        chart: ./${chartDir}\n${extra}`,
     'clusters/env/.keep': '',
     ...files,
   });
@@ -345,7 +345,7 @@ describe('dependencies from an OCI registry, pinned by Chart.lock', () => {
     helm(['push', path.join(dir, 'app-1.0.0.tgz'), `oci://${registry.host}/charts`, '--plain-http']);
     const consumer = repoWith({}, 'unused', '');
     write(consumer, {
-      'slipway.yaml': `environments:\n  env:\n    path: clusters/env\n    namespace: apps\n    helm:\n      - releaseName: app\n        chart: app\n        repository: oci://${registry.host}/charts\n        version: 1.0.0\n        insecure: true\n`,
+      'slipway.yaml': `environments:\n  env:\n    path: clusters/env\n    namespace: apps\n    remote: allow\n    helm:\n      - releaseName: app\n        chart: app\n        repository: oci://${registry.host}/charts\n        version: 1.0.0\n        insecure: true\n`,
     });
     const result = await render(consumer);
     assert.deepEqual(errors(result), []);

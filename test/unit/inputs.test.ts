@@ -50,6 +50,9 @@ describe('parseInputs', () => {
       commentAuthor: 'github-actions[bot]',
       slackWebhook: undefined,
       webhookUrl: undefined,
+      sopsAgeKey: undefined,
+      requireReviewedPlan: false,
+      registryConfig: undefined,
     });
   });
 
@@ -104,7 +107,7 @@ describe('parseInputs', () => {
         prune: 'maybe',
         comment: '1',
       },
-      'input "command" must be one of auto, detect, plan, apply, drift, validate, got "deploy"',
+      'input "command" must be one of auto, detect, plan, apply, drift, validate, images, got "deploy"',
       'input "concurrency" must be a whole number from 1 to 256, got "0"',
       'input "timeout" must be a duration like 90s or 5m, got "soon"',
       'input "dry-run" must be true or false, got "yes"',

@@ -13,7 +13,10 @@ export interface LocalRegistry {
   stop(): void;
 }
 
-/** Starts a registry storing under `dir`, and waits until it answers on /v2/. */
+/**
+ * Starts a registry storing under `dir`, and waits until it answers on /v2/. Manifests can be
+ * deleted (image-update tests delete tags).
+ */
 export async function startRegistry(dir: string): Promise<LocalRegistry> {
   const binary = process.env['SLIPWAY_TEST_REGISTRY'] ?? 'docker-registry';
   const host = `127.0.0.1:${await freePort()}`;
@@ -22,7 +25,7 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
   const config = path.join(dir, 'registry.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: ${host}\n`,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n`,
   );
   const registry = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -281,18 +281,25 @@ describe('kustomize', () => {
     );
   });
 
-  test('kustomize output points at the kustomization file, whatever it is called', async () => {
+  test('kustomize output points at the file and line each object was written in, in both overlays', async () => {
     const { repo } = fixture('kustomize');
-    for (const [env, file] of [
-      ['staging', 'clusters/staging/kustomization.yaml'],
-      ['production', 'clusters/production/kustomization.yml'],
-    ] as const) {
+    for (const env of ['staging', 'production']) {
       const result = await render(repo, env);
-      assert.ok(result.manifests.length > 0);
-      for (const manifest of result.manifests) {
-        assert.deepEqual(manifest.source, { file, line: 0, via: 'kustomize' });
-      }
-      assert.ok(existsSync(path.join(repo, file)), `${file} must be a file in the repository`);
+      assert.deepEqual(
+        result.manifests.map(
+          (m) => `${m.object.kind} ${m.source.file}:${m.source.line} ${m.source.via ?? ''}`,
+        ),
+        [
+          'ConfigMap base/kustomization.yaml:7 kustomize', // the generator entry
+          'Service base/service.yaml:1 kustomize',
+          'Deployment base/deployment.yaml:1 kustomize',
+        ],
+      );
+      for (const manifest of result.manifests)
+        assert.ok(
+          existsSync(path.join(repo, manifest.source.file)),
+          `${manifest.source.file} must be in the repository`,
+        );
     }
   });
 
@@ -516,7 +523,7 @@ describe('helm', () => {
       const { repo } = fixture('plain');
       writeFileSync(
         path.join(repo, 'slipway.yaml'),
-        `environments:\n  remote:\n    path: clusters/staging\n    namespace: remote\n    helm:\n      - releaseName: web\n        chart: web\n        repository: ${base}\n        version: 0.1.0\n        values:\n          replicas: 3\n`,
+        `environments:\n  remote:\n    path: clusters/staging\n    namespace: remote\n    remote: allow\n    helm:\n      - releaseName: web\n        chart: web\n        repository: ${base}\n        version: 0.1.0\n        values:\n          replicas: 3\n`,
       );
       const result = await render(repo, 'remote');
       assertClean(result);
@@ -548,7 +555,7 @@ describe('helm', () => {
       const { repo } = fixture('plain');
       writeFileSync(
         path.join(repo, 'slipway.yaml'),
-        `environments:\n  remote:\n    path: clusters/staging\n    helm:\n      - releaseName: web\n        chart: web\n        repository: ${base}\n        version: 9.9.9\n`,
+        `environments:\n  remote:\n    path: clusters/staging\n    remote: allow\n    helm:\n      - releaseName: web\n        chart: web\n        repository: ${base}\n        version: 9.9.9\n`,
       );
       const result = await render(repo, 'remote');
       const found = onlyError(result);
@@ -590,7 +597,7 @@ describe('helm', () => {
       renameSync(path.join(repoDir, 'charts'), moved);
       writeFileSync(
         path.join(repoDir, 'slipway.yaml'),
-        `environments:\n  remote:\n    path: clusters/production\n    namespace: remote\n    helm:\n      - releaseName: web\n        chart: web\n        repository: oci://${host}/charts\n        version: 0.1.0\n        insecure: true\n`,
+        `environments:\n  remote:\n    path: clusters/production\n    namespace: remote\n    remote: allow\n    helm:\n      - releaseName: web\n        chart: web\n        repository: oci://${host}/charts\n        version: 0.1.0\n        insecure: true\n`,
       );
       const result = await render(repoDir, 'remote');
       assertClean(result);

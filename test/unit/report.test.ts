@@ -74,10 +74,15 @@ function reportOf(
   };
 }
 
-/** `count` updated ConfigMaps, each with a diff of `changes` changes after `context` lines. */
+/**
+ * `count` updated ConfigMaps, each with a diff of `changes` changes after `context` lines, each
+ * from a folder of its own (so they are never grouped: see the grouping tests).
+ */
 function updates(count: number, changes: number, context: number): PlannedObject[] {
   return Array.from({ length: count }, (_, i) =>
-    object(`cm-${i}`, 'update', diffOf(`cm-${i}`, changes, context)),
+    object(`cm-${i}`, 'update', diffOf(`cm-${i}`, changes, context), {
+      source: { file: `clusters/prod/app-${i}/cm.yaml`, line: 1 },
+    }),
   );
 }
 
@@ -464,7 +469,14 @@ describe('planAsJson and planAsText', () => {
       refusals: unknown[];
       objects: Record<string, unknown>[];
     };
-    assert.deepEqual(Object.keys(json).sort(), ['environment', 'notes', 'objects', 'refusals', 'summary']);
+    assert.deepEqual(Object.keys(json).sort(), [
+      'environment',
+      'notes',
+      'objects',
+      'refusals',
+      'risks',
+      'summary',
+    ]);
     assert.equal(json.environment, 'prod');
     // Why the plan may not be applied (prune budget, another repository's inventory): none here.
     assert.deepEqual(json.refusals, []);

@@ -15,6 +15,8 @@ export interface TagLocation {
   readonly start: number;
   readonly end: number;
   readonly plain: boolean;
+  /** The scalar's text as written. */
+  readonly raw: string;
   readonly field: TagField;
   /** The repository as written (for `reference`, and for fields found beside a repository). */
   readonly repository: string | undefined;
@@ -22,8 +24,10 @@ export interface TagLocation {
   readonly policy: string | undefined;
   readonly currentTag: string | undefined;
   readonly currentDigest: string | undefined;
-  /** How it was found, for the report: `image:`, `newTag`, `tag`, `marker`. */
+  /** How it was found, for the report: `image:`, `newTag`, `tag`, `digest`, `marker`. */
   readonly via: string;
+  /** A `digest:` beside this tag holds the pin: the tag itself gets none. */
+  readonly pinnedBeside?: boolean;
 }
 
 type Node =
@@ -34,7 +38,6 @@ type Node =
 
 const SCALAR = 4;
 const SEQUENCE = 2;
-const MAPPING = 3;
 const ALIAS = 5;
 const DOCUMENT = 1;
 const PLAIN = 1;
@@ -136,8 +139,9 @@ function base(
   node: ScalarNode,
   file: string,
   starts: number[],
-): Pick<TagLocation, 'file' | 'line' | 'start' | 'end' | 'plain'> {
+): Pick<TagLocation, 'file' | 'line' | 'start' | 'end' | 'plain' | 'raw'> {
   return {
+    raw: node.value,
     file,
     line: lineOf(starts, node.event.valueStart),
     start: node.event.valueStart,
@@ -224,6 +228,23 @@ function fieldLocations(
       currentTag: tag,
       currentDigest: digest,
       via: 'newTag',
+      pinnedBeside: fields.has('digest'),
+    });
+  }
+  // A digest beside the tag (Kustomize's `digest:`, many charts' `image.digest`) wins over the tag
+  // where the image is built: it moves with the tag, or the bump would change nothing.
+  const digestField = fields.get('digest');
+  const digestOwner = fields.get('newName') ?? fields.get('name') ?? fields.get('repository');
+  if (digestField && digestOwner && editable(digestField) && digestField.value.startsWith('sha256:')) {
+    const registry = fields.has('repository') ? fields.get('registry')?.value : undefined;
+    found.push({
+      ...base(digestField, file, starts),
+      field: 'digest',
+      repository: registry ? `${registry}/${digestOwner.value}` : digestOwner.value,
+      policy: undefined,
+      currentTag: splitTag((fields.get('newTag') ?? fields.get('tag'))?.value ?? '').tag,
+      currentDigest: digestField.value,
+      via: 'digest',
     });
   }
   const helmTag = fields.get('tag');
@@ -239,6 +260,7 @@ function fieldLocations(
       currentTag: tag,
       currentDigest: digest,
       via: 'tag',
+      pinnedBeside: fields.has('digest'),
     });
   }
   return found;

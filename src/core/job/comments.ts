@@ -50,6 +50,7 @@ export async function recordApplyInComment(
   environment: string,
   recorded: { result: ApplyResult | undefined; failure: string | undefined },
   durationMs: number,
+  review?: ApplyNote['review'],
 ): Promise<void> {
   const { context, deps, settings } = job;
   const platform = deps.platform;
@@ -62,12 +63,15 @@ export async function recordApplyInComment(
       );
       return;
     }
-    await recordApplyComment(applyNote(job, environment, recorded, durationMs), {
-      platform,
-      changeRequest,
-      logger: deps.logger,
-      masker: deps.masker,
-    });
+    await recordApplyComment(
+      { ...applyNote(job, environment, recorded, durationMs), review },
+      {
+        platform,
+        changeRequest,
+        logger: deps.logger,
+        masker: deps.masker,
+      },
+    );
   });
 }
 

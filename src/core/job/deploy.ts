@@ -10,7 +10,68 @@ import type { EnvironmentConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
 import { recordApplyInComment } from './comments.ts';
 import { describeCluster, outcome, type Job } from './job.ts';
+import {
+  findReviewedPlan,
+  judgePlan,
+  notReviewedError,
+  type ReviewedPlan,
+  type ReviewVerdict,
+} from './reviewed-plan.ts';
 import type { JobOutcome } from './types.ts';
+import { publishPlanReport } from '../ci.ts';
+import { describeError } from '../errors.ts';
+import type { Finding } from '../manifest.ts';
+import type { Plan } from '../plan.ts';
+
+/** The reviewed plan, or none when the platform cannot say (a warning: the verdict then says so). */
+async function reviewedPlanOrNone(job: Job, env: EnvironmentConfig): Promise<ReviewedPlan | undefined> {
+  try {
+    return await findReviewedPlan(job, env);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    job.deps.logger.warn(
+      `${env.name}: cannot read the reviewed plan: ${job.deps.masker.mask(describeError(error))}`,
+    );
+    return undefined;
+  }
+}
+
+/** A refused apply posts the plan it would have applied, for review, on the pull request and the commit. */
+async function postNewPlan(
+  job: Job,
+  env: EnvironmentConfig,
+  reviewed: ReviewedPlan | undefined,
+  rendered: { plan: Plan; findings: readonly Finding[]; notes: readonly string[] },
+  verdict: ReviewVerdict,
+): Promise<void> {
+  const { deps, context } = job;
+  if (!deps.platform) return;
+  const plan =
+    rendered.notes.length > 0
+      ? { ...rendered.plan, notes: [...rendered.notes, ...(rendered.plan.notes ?? [])] }
+      : rendered.plan;
+  await publishPlanReport(
+    deps.platform,
+    {
+      environment: env.name,
+      plan,
+      findings: rendered.findings,
+      failure: `not applied: ${verdict.text}`,
+      digest: verdict.digest,
+    },
+    {
+      changeRequest: job.settings.comment ? reviewed?.changeRequest : undefined,
+      head: context.sha,
+      run: context.run,
+      git: deps.git,
+      fullDiffUrl: undefined,
+      note: 'The plan the merge would apply: it is not the reviewed one, so nothing was applied. Review it and re-run the apply.',
+      masker: deps.masker,
+      logger: deps.logger,
+      checkSummaryBudget: deps.checkSummaryBudget,
+    },
+  );
+}
 
 export async function deployAll(job: Job, envs: readonly EnvironmentConfig[]): Promise<JobOutcome> {
   if (job.mode === 'resync') refuseOtherBranch(job);
@@ -61,6 +122,10 @@ export async function deployOne(
   const { logger } = deps;
   const notify = deps.notify;
   const started = performance.now();
+  // Only an apply after a merge has a reviewed plan to compare with; a re-sync applies on purpose.
+  const required = (settings.requireReviewedPlan ?? false) || env.requireReviewedPlan;
+  const compare = job.mode === 'apply' && !dryRun && (deps.platform !== undefined || required);
+  let verdict: ReviewVerdict | undefined;
   const recorded = await recordedDeploy(env, {
     platform: deps.platform,
     sha: context.sha,
@@ -68,10 +133,30 @@ export async function deployOne(
     runUrl: context.runUrl,
     dryRun,
     masker: deps.masker,
+    successDescription: () => verdict?.text,
     apply: async () => {
+      const reviewed = compare ? await reviewedPlanOrNone(job, env) : undefined;
       // Connected first: the cluster's version and APIs are helm's `.Capabilities` in the render.
       const cluster = await deps.clusters.connect(env);
       const rendered = await renderForApply(deps.workspace, env, logger, cluster.kube);
+      const beforeWrite = async (plan: Plan): Promise<void> => {
+        verdict = await judgePlan(job, env, reviewed, rendered.manifests, plan);
+        if (verdict.same) logger.info(`${env.name}: ${verdict.text}`);
+        else logger.warn(`${env.name}: ${verdict.text}`);
+        if (verdict.same || !required) return;
+        if (settings.force) {
+          logger.warn(`${env.name}: require-reviewed-plan is on, but force is set: applying anyway`);
+          return;
+        }
+        await postNewPlan(
+          job,
+          env,
+          reviewed,
+          { plan, findings: rendered.findings, notes: rendered.notes },
+          verdict,
+        );
+        throw notReviewedError(env, verdict);
+      };
       logger.info(
         `${env.name}: ${dryRun ? 'planning (dry run)' : 'applying'} against ${describeCluster(cluster)}`,
       );
@@ -89,13 +174,14 @@ export async function deployOne(
         lockWaitSeconds: settings.lockWaitSeconds,
         server: cluster.server,
         repository: deps.workspace.repository,
+        ...(compare ? { beforeWrite } : {}),
         ...(deps.onInterrupt ? { onInterrupt: deps.onInterrupt } : {}),
       });
     },
     notify: (applied) => (notify ? notify(applied) : Promise.resolve()),
   });
   await deps.outputs.applied(env.name, recorded.result, recorded.failure);
-  await recordApplyInComment(job, env.name, recorded, performance.now() - started);
+  await recordApplyInComment(job, env.name, recorded, performance.now() - started, verdict);
   if (recorded.failure) logger.error(`${env.name}: ${recorded.failure}`);
   else logger.info(`${env.name}: ${dryRun ? 'planned (dry run)' : 'applied'}`);
   return recorded;

@@ -8,6 +8,7 @@ import type { EnvironmentConfig } from '../config.ts';
 import { describeError, UserError } from '../errors.ts';
 import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../jobs.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
+import { blockingRisks, describeRisk } from '../risk/assess.ts';
 import { describeCluster, outcome, type Job } from './job.ts';
 import type { JobOutcome } from './types.ts';
 
@@ -69,7 +70,13 @@ async function planOne(job: Job, env: EnvironmentConfig): Promise<EnvironmentRep
     job.settings.concurrency,
     baseOf(job),
   );
-  return { ...report, note: `Planned against ${where}.` };
+  // Risks the environment sets to `error` (risks: in slipway.yaml) fail the plan's check; only
+  // here, so a drift check or an apply is not refused for them.
+  const blocking = blockingRisks(report.plan?.risks).map(
+    (r) => `risk ${r.id} is an error here: ${describeRisk(r)}`,
+  );
+  const failure = [report.failure, ...blocking].filter(Boolean).join('; ') || undefined;
+  return { ...report, failure, note: `Planned against ${where}.` };
 }
 
 /** Log annotations, the entry's outputs, then the comment and the check. Returns the report shown. */

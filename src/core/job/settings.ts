@@ -18,6 +18,7 @@ export const DEFAULT_JOB_SETTINGS: JobSettings = {
   heal: false,
   timeoutSeconds: undefined,
   comment: true,
+  requireReviewedPlan: false,
 };
 
 /** `SLIPWAY_LOCK_WAIT_SECONDS`: a whole number of seconds (0 gives up at once); empty means the default. */

@@ -30,6 +30,11 @@ export interface JobSettings {
   readonly timeoutSeconds: number | undefined;
   /** Post the plan on the pull/merge request. */
   readonly comment: boolean;
+  /**
+   * Stop an apply whose plan differs from the last plan reviewed on its pull/merge request (or that
+   * has none); also per environment in slipway.yaml. Either one turns it on.
+   */
+  readonly requireReviewedPlan?: boolean;
 }
 
 /** Which environments a run is about. */

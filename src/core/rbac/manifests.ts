@@ -20,7 +20,8 @@ export interface RbacRequest {
   readonly namespaces: readonly string[];
   /** Usernames as the API server sees them (`kubectl auth whoami`). */
   readonly applyUser: string;
-  readonly planUser: string;
+  /** One or more: e.g. the pull-request subject and the drift job's. */
+  readonly planUsers: readonly string[];
   /** Cluster-scoped objects the environment renders (other than Namespaces): not covered. */
   readonly clusterScoped?: readonly string[];
 }
@@ -42,7 +43,7 @@ export function rbacYaml(request: RbacRequest): string {
     `#   apply: ${request.applyUser}`,
     `#     reads and writes (create, patch, update, delete) in ${request.namespaces.join(', ')};`,
     `#     its inventory (ConfigMap) and lock (Lease) in ${INVENTORY_NAMESPACE}.`,
-    `#   plan:  ${request.planUser}`,
+    `#   plan:  ${request.planUsers.join(', ')}`,
     '#     reads, plus create/patch/update so that server-side dry-runs are authorized; the',
     '#     ValidatingAdmissionPolicy below denies all its requests that are not dry-runs.',
     '# Apply with a cluster admin: kubectl apply -f -',
@@ -66,9 +67,8 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
     ...(namespace === undefined ? {} : { namespace }),
     labels,
   });
-  const user = (username: string): Record<string, string>[] => [
-    { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: username },
-  ];
+  const users = (usernames: readonly string[]): Record<string, string>[] =>
+    usernames.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }));
   const namespaces = [...new Set(request.namespaces)].sort();
   // The Roles need their namespaces; slipway-system is shared by every environment and, existing,
   // needs creating by neither identity.
@@ -77,9 +77,9 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
     kind: 'Namespace',
     metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
   }));
-  for (const [identity, username, verbs] of [
-    ['apply', request.applyUser, [...READ, ...WRITE]],
-    ['plan', request.planUser, [...READ, ...DRY_RUN]],
+  for (const [identity, usernames, verbs] of [
+    ['apply', [request.applyUser], [...READ, ...WRITE]],
+    ['plan', request.planUsers, [...READ, ...DRY_RUN]],
   ] as const) {
     // The Namespace objects themselves, by name (a server-side apply names what it creates).
     objects.push(
@@ -108,7 +108,7 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
         kind: 'ClusterRoleBinding',
         metadata: meta(name(identity)),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: name(identity) },
-        subjects: user(username),
+        subjects: users(usernames),
       },
     );
     for (const namespace of namespaces)
@@ -124,7 +124,7 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
           kind: 'RoleBinding',
           metadata: meta(name(identity), namespace),
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: name(identity) },
-          subjects: user(username),
+          subjects: users(usernames),
         },
       );
     // The inventory and lock: apply writes them, a plan reads the inventory to find deletions.
@@ -153,18 +153,18 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
         kind: 'RoleBinding',
         metadata: meta(name(identity), INVENTORY_NAMESPACE),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: name(identity) },
-        subjects: user(username),
+        subjects: users(usernames),
       },
     );
   }
-  objects.push(...dryRunOnly(env, request.planUser, meta));
+  objects.push(...dryRunOnly(env, request.planUsers, meta));
   return objects;
 }
 
 /** The policy that makes the plan identity unable to write: every non-dry-run request is denied. */
 function dryRunOnly(
   env: string,
-  planUser: string,
+  planUsers: readonly string[],
   meta: (name: string) => KubeObject['metadata'],
 ): KubeObject[] {
   const policy = `slipway-${env}-plan-dry-run-only`;
@@ -187,12 +187,17 @@ function dryRunOnly(
           ],
         },
         matchConditions: [
-          { name: 'plan-identity', expression: `request.userInfo.username == ${JSON.stringify(planUser)}` },
+          {
+            name: 'plan-identity',
+            // JSON strings are CEL string literals.
+            expression: `request.userInfo.username in ${JSON.stringify(planUsers)}`,
+          },
         ],
         validations: [
           {
             expression: 'request.dryRun == true',
-            message: `${planUser} is Slipway's plan identity for "${env}": only dry-run requests are allowed`,
+            message: `Slipway's plan identity for "${env}": only dry-run requests are allowed`,
+            messageExpression: `request.userInfo.username + ${JSON.stringify(` is Slipway's plan identity for "${env}": only dry-run requests are allowed`)}`,
             reason: 'Forbidden',
           },
         ],

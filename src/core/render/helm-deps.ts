@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import type { Finding } from '../manifest.ts';
 import type { CommandRunner } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
+import { checkRemote } from './remote.ts';
 import {
   helm2LockDigest,
   lockDigest,
@@ -22,6 +23,9 @@ export interface DependencyContext {
   readonly env: Readonly<Record<string, string>>;
   /** Talk plain HTTP to `oci://` dependency registries (the release's `insecure`). */
   readonly plainHttp: boolean;
+  /** The environment's `remote: allow`; without it a dependency that is not vendored is refused. */
+  readonly allowRemote: boolean;
+  readonly environment: string;
 }
 
 export interface PreparedChart {
@@ -207,6 +211,15 @@ async function pull(
   charts: string,
 ): Promise<void> {
   const version = spec.lock?.dependencies.find((l) => l.name === dep.name)?.version ?? dep.version;
+  checkRemote(
+    {
+      reference: dep.repository,
+      location: { file: spec.chartFile, line: 0 },
+      what: `helm dependency ${dep.name} from`,
+    },
+    context.environment,
+    context.allowRemote,
+  );
   const args = dep.repository.startsWith('oci://')
     ? [
         'pull',

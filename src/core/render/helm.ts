@@ -5,6 +5,8 @@ import { KUBECTL_DUMP_SCHEMA } from '../yaml.ts';
 import { UserError } from '../errors.ts';
 import type { HelmReleaseConfig } from '../config.ts';
 import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
+import { valuesTracer } from './helm-values-trace.ts';
+import { SourceFiles } from './source-files.ts';
 import type { CommandRunner } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
 import type { ClusterCapabilities } from './capabilities.ts';
@@ -20,6 +22,9 @@ export interface HelmContext {
   /** From the cluster when connected, so `.Capabilities` checks behave as they do under Flux. */
   readonly capabilities?: ClusterCapabilities;
   readonly env?: Readonly<Record<string, string>>;
+  /** The environment's `remote: allow`: whether chart dependencies may be pulled from repositories. */
+  readonly allowRemote?: boolean;
+  readonly environment?: string;
 }
 
 export interface HelmRender {
@@ -54,6 +59,8 @@ export async function renderHelmRelease(
         scratch,
         env,
         plainHttp: release.insecure,
+        allowRemote: context.allowRemote ?? false,
+        environment: context.environment ?? '',
       });
       findings.push(...prepared.findings);
       localSubcharts = prepared.localSubcharts;
@@ -88,7 +95,13 @@ export async function renderHelmRelease(
         },
       );
     }
-    const parsed = parseRelease(result.stdout, release, namespace, localSubcharts);
+    const parsed = parseRelease(
+      result.stdout,
+      release,
+      namespace,
+      localSubcharts,
+      new SourceFiles(context.repo),
+    );
     return { ...parsed, findings: [...findings, ...parsed.findings] };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -110,11 +123,13 @@ function parseRelease(
   release: HelmReleaseConfig,
   namespace: string,
   localSubcharts: ReadonlyMap<string, string>,
+  files: SourceFiles,
 ): HelmRender {
   const manifests: Manifest[] = [];
   const findings: Finding[] = [];
   const notes: string[] = [];
   const via = `helm release ${release.releaseName}`;
+  const traceValues = valuesTracer(files, release.valuesFiles, via);
   for (const part of splitHelmSources(output)) {
     const file = templateFile(part.source, release, localSubcharts);
     const parsed = parseManifests(part.text, file, via);
@@ -129,7 +144,12 @@ function parseRelease(
         );
         if (!hook.apply) continue;
       }
-      manifests.push({ object: manifest.object, source, defaultNamespace: namespace });
+      manifests.push({
+        object: manifest.object,
+        source,
+        defaultNamespace: namespace,
+        fieldSource: traceValues(manifest.object),
+      });
     }
   }
   return { manifests, findings, notes };

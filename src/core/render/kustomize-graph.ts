@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { isPlainObject } from '../objects.ts';
 import type { RepoPaths } from '../paths.ts';
 import { parseYamlDocuments } from '../yaml.ts';
+import { isRemoteReference, type RemoteRead } from './remote.ts';
 
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
@@ -35,9 +36,15 @@ const GENERATORS = ['configMapGenerator', 'secretGenerator'];
 /**
  * Everything a kustomization reads, transitively, as repo-relative paths (files and folders).
  * Each path is confined to the repository: a reference that leaves it is a UserError naming the
- * kustomization file and line, before kustomize itself ever runs.
+ * kustomization file and line, before kustomize itself ever runs. Remote references (which
+ * kustomize would fetch) are collected in `remotes` with their file and line.
  */
-export function kustomizeDependencies(repo: RepoPaths, dir: string, seen = new Set<string>()): Set<string> {
+export function kustomizeDependencies(
+  repo: RepoPaths,
+  dir: string,
+  seen = new Set<string>(),
+  remotes: RemoteRead[] = [],
+): Set<string> {
   const result = new Set<string>();
   visit(dir);
   return result;
@@ -57,12 +64,10 @@ export function kustomizeDependencies(repo: RepoPaths, dir: string, seen = new S
     if (!isPlainObject(spec)) return;
     const lineOf = (key: string): number => document?.keyLines.get(key) ?? 0;
     const refer = (reference: string, key: string): void => {
-      if (
-        /^[a-z]+:\/\//i.test(reference) ||
-        /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(reference) ||
-        reference.startsWith('git@')
-      ) {
-        return; // remote: kustomize fetches it; nothing local to follow
+      if (isRemoteReference(reference)) {
+        // Nothing local to follow; the render decides whether kustomize may fetch it.
+        remotes.push({ reference, location: { file: relFile, line: lineOf(key) }, what: `kustomize ${key}` });
+        return;
       }
       let absolute: string;
       try {

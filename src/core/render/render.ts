@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UserError, describeError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import type { EnvironmentConfig } from '../config.ts';
 import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
 import type { CommandRunner, Logger } from '../ports.ts';
@@ -7,8 +7,11 @@ import type { RepoPaths } from '../paths.ts';
 import { kustomizationFile, kustomizeDependencies } from './kustomize-graph.ts';
 import { readManifestText, scanTree } from './plain.ts';
 import { DEFAULT_CAPABILITIES_NOTE, type ClusterCapabilities } from './capabilities.ts';
-import { firstLines, renderHelmRelease } from './helm.ts';
+import { renderHelmRelease } from './helm.ts';
+import { buildKustomization } from './kustomize-build.ts';
+import { fieldLineIn, SourceFiles } from './source-files.ts';
 import { decryptManifests } from './decrypt.ts';
+import { checkRemote, type RemoteRead } from './remote.ts';
 
 export interface RenderTools {
   readonly kustomize: string;
@@ -27,6 +30,8 @@ export interface RenderContext {
   readonly sopsAgeKeys?: readonly string[];
   /** Receives every value decrypted from a SOPS file, before anything can print it. */
   readonly onSecret?: (value: string) => void;
+  /** The config file, where a Helm release's repository is named (for refusals). */
+  readonly configFile?: string;
 }
 
 export interface RenderResult {
@@ -53,7 +58,8 @@ export async function renderEnvironment(
       severity: 'error',
       rule: error.kind === 'path' ? 'path-escape' : error.kind === 'tool' ? 'missing-tool' : 'render-failed',
       location: error.location ?? { file, line: 0 },
-      message: describeError(error).replace(/^[^:]+:\d+: /, ''),
+      // The location is the finding's own; the message is what is left.
+      message: `${error.message}${error.hint ? ` (${error.hint})` : ''}`,
     });
   };
   let envDir: string;
@@ -81,10 +87,11 @@ export async function renderEnvironment(
     fail(error, env.path);
     return { environment: env.name, manifests, findings, notes };
   }
+  const sources = new SourceFiles(repo);
   for (const file of tree.files) {
     try {
       const parsed = parseManifests(readManifestText(repo, file), file);
-      manifests.push(...parsed.manifests);
+      manifests.push(...parsed.manifests.map((m) => ({ ...m, fieldSource: fieldLineIn(sources, m.source) })));
       findings.push(...parsed.findings);
     } catch (error) {
       fail(error, file);
@@ -92,14 +99,13 @@ export async function renderEnvironment(
   }
   for (const dir of tree.kustomizations) {
     try {
-      kustomizeDependencies(repo, repo.resolve(dir, 'kustomization'));
-      const output = await kustomizeBuild(context, dir);
-      const parsed = parseManifests(output, kustomizationPath(repo, dir), 'kustomize');
-      // kustomize output lines are not the user's lines: point at the kustomization itself.
-      manifests.push(
-        ...parsed.manifests.map((m) => ({ object: m.object, source: { ...m.source, line: 0 } })),
-      );
-      findings.push(...parsed.findings);
+      const remotes: RemoteRead[] = [];
+      kustomizeDependencies(repo, repo.resolve(dir, 'kustomization'), new Set(), remotes);
+      // Every remote is checked before kustomize runs: a refused one is never fetched.
+      notes.push(...remotes.map((read) => checkRemote(read, env.name, env.allowRemote)));
+      const built = await buildKustomization(context, sources, dir, kustomizationPath(repo, dir));
+      manifests.push(...built.manifests);
+      findings.push(...built.findings);
     } catch (error) {
       fail(error, dir);
     }
@@ -108,11 +114,18 @@ export async function renderEnvironment(
     context.logger.info(`${env.name}: ${DEFAULT_CAPABILITIES_NOTE}`);
   for (const release of env.helm) {
     try {
+      if (release.repository !== undefined) {
+        const what = `helm release ${release.releaseName} chart ${release.chart} ${release.version ?? ''} from`;
+        const location = { file: context.configFile ?? 'slipway.yaml', line: 0 };
+        notes.push(checkRemote({ reference: release.repository, location, what }, env.name, env.allowRemote));
+      }
       const rendered = await renderHelmRelease(release, {
         runner: context.runner,
         repo,
         helm: context.tools.helm,
         namespace: env.namespace ?? 'default',
+        allowRemote: env.allowRemote,
+        environment: env.name,
         ...(context.capabilities ? { capabilities: context.capabilities } : {}),
       });
       manifests.push(...rendered.manifests);
@@ -123,40 +136,17 @@ export async function renderEnvironment(
       fail(error, release.localChart ?? release.chart);
     }
   }
-  await decryptManifests(manifests, context.sopsAgeKeys ?? [], context.onSecret ?? (() => undefined), fail);
+  await decryptManifests(manifests, context.sopsAgeKeys ?? [], context.onSecret ?? (() => undefined), fail, (file) => {
+    try {
+      return readManifestText(repo, file);
+    } catch {
+      return undefined;
+    }
+  });
   context.logger.info(
     `${env.name}: rendered ${manifests.length} objects from ${tree.files.length} files, ${tree.kustomizations.length} kustomizations, ${env.helm.length} helm releases`,
   );
   return { environment: env.name, manifests, findings, notes };
-}
-
-async function kustomizeBuild(context: RenderContext, dir: string): Promise<string> {
-  const cwd = context.repo.root;
-  let result;
-  try {
-    // Plugins (exec and KRM functions) stay off: they would run arbitrary programs from the repo.
-    result = await context.runner.run(context.tools.kustomize, ['build', dir], { cwd, timeoutMs: 300_000 });
-  } catch (error) {
-    if (!(error instanceof UserError && error.kind === 'tool')) throw error;
-    result = await context.runner
-      .run(context.tools.kubectl, ['kustomize', dir], { cwd, timeoutMs: 300_000 })
-      .catch(() => {
-        throw new UserError(
-          'tool',
-          'neither `kustomize` nor `kubectl` was found on PATH to build kustomizations',
-          {
-            hint: 'install kustomize v5 (or kubectl) and put it on PATH',
-          },
-        );
-      });
-  }
-  if (result.exitCode !== 0) {
-    throw new UserError('render', `kustomize build ${dir} failed: ${firstLines(result.stderr)}`, {
-      location: { file: kustomizationPath(context.repo, dir), line: 0 },
-      hint: 'run `kustomize build` on that folder locally to see the full error',
-    });
-  }
-  return result.stdout;
 }
 
 /** The repo-relative kustomization file of a folder, by whichever name it has. */

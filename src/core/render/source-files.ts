@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Provenance } from '../manifest.ts';
 import type { RepoPaths } from '../paths.ts';
 import { parseYamlDocuments, type YamlDocument } from '../yaml.ts';
 
@@ -66,4 +67,19 @@ export function lineOfPath(document: YamlDocument, segments: readonly string[]):
     if (first !== undefined) return first;
   }
   return undefined;
+}
+
+/**
+ * A plain file's field at its own line, at any depth (the render's own index stops at 4 levels to
+ * spare memory): the file is indexed again only when a change asks, for the document at `source`.
+ */
+export function fieldLineIn(
+  files: SourceFiles,
+  source: Provenance,
+): (field: readonly string[]) => Provenance | undefined {
+  return (field) => {
+    const document = files.get(source.file)?.documents.find((d) => d.line === source.line);
+    const line = document?.keyLines.get(field.join('.'));
+    return line === undefined ? undefined : { ...source, line };
+  };
 }

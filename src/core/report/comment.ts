@@ -8,6 +8,7 @@
  * already shows something newer than its own result.
  */
 import type { PlanSummary } from '../plan.ts';
+import { digestLine } from '../plan-digest.ts';
 import { escapeInline } from './escape.ts';
 import {
   environmentComment,
@@ -63,6 +64,7 @@ export function planComment(report: EnvironmentReport, stamp: Stamp, options: Co
   return environmentComment(report, { ...options, commit: stamp.commit }, [
     planMarker(report.environment),
     stampLine(stamp),
+    ...(report.digest ? [digestLine(report.digest)] : []),
   ]);
 }
 
@@ -112,6 +114,8 @@ export interface ApplyNote {
   readonly health: { readonly checked: number; readonly unhealthy: readonly string[] } | undefined;
   readonly deploymentUrl: string | undefined;
   readonly runUrl: string;
+  /** Whether the applied plan was the reviewed one, and if not what differs and why (reviewed-plan.ts). */
+  readonly review?: { readonly same: boolean; readonly text: string } | undefined;
 }
 
 function seconds(ms: number): string {
@@ -141,6 +145,7 @@ function applyBlock(note: ApplyNote): string {
       : `✅ **Applied** commit \`${note.commit.slice(0, 12)}\` in ${seconds(note.durationMs)}`,
     '',
     [counts, health, links.join(' · ')].filter(Boolean).join(' · '),
+    ...(note.review ? ['', `${note.review.same ? '🔏' : '⚠️'} ${escapeInline(note.review.text)}`] : []),
     '<!-- slipway:apply:end -->',
     '',
   ].join('\n');

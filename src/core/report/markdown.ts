@@ -1,8 +1,13 @@
 import type { Finding } from '../manifest.ts';
+import { shortDigest, type PlanDigest } from '../plan-digest.ts';
 import type { Plan, PlannedObject, PlanSummary } from '../plan.ts';
 import { describeRef } from '../objects.ts';
+import { distinctLocations } from '../change-sources.ts';
 import { formatLocation } from '../errors.ts';
-import { codeBlock, escapeInline } from './escape.ts';
+import { codeBlock, codeSpan, escapeInline, htmlCode } from './escape.ts';
+import { describeGroup, GROUP_THRESHOLD, groupRows, type RowGroup } from './groups.ts';
+import { stageDiagram } from './picture.ts';
+import { anchorOf, riskLines } from './risks.ts';
 import { trimContext, truncateLines } from './trim.ts';
 import { describeBuild } from '../version.ts';
 
@@ -16,6 +21,8 @@ export interface EnvironmentReport {
   readonly failure: string | undefined;
   /** Said above the details, e.g. "validated offline: pull requests from forks get no cluster access". */
   readonly note?: string;
+  /** What the plan showed (plan-digest.ts): recorded in the comment and check, compared on apply. */
+  readonly digest?: PlanDigest;
 }
 
 export const COMMENT_MARKER = '<!-- slipway:plan -->';
@@ -45,6 +52,8 @@ export interface CommentOptions {
   /** Where the full diff is (the job summary or a run URL), linked when detail was dropped. */
   readonly fullDiffUrl?: string | undefined;
   readonly commit?: string | undefined;
+  /** The risk summary is in the comment's header, above the table (one environment per comment). */
+  readonly risksAbove?: boolean;
 }
 
 /** An environment's section at the richest level that fits `budget` characters. */
@@ -100,19 +109,33 @@ function sectionAt(
     out.push(`**${label}**`, '');
     const shown = Number.isFinite(level.maxRows) ? list.slice(0, Math.max(level.maxRows, 10)) : list;
     for (const finding of shown)
-      out.push(`- \`${escapeInline(formatLocation(finding.location))}\` ${escapeInline(finding.message)}`);
+      out.push(`- ${codeSpan(formatLocation(finding.location))} ${escapeInline(finding.message)}`);
     if (shown.length < list.length) out.push(`- … and ${list.length - shown.length} more`);
     out.push('');
   }
   if (plan) {
+    if (!options.risksAbove) out.push(...riskLines(report.environment, plan.risks, level.bodies));
+    const diagram = level === LEVELS[0] ? stageDiagram(plan) : '';
+    if (diagram) out.push(`<details><summary>Apply order</summary>`, '', diagram, '', '</details>', '');
     const changed = plan.objects.filter((o) => o.action !== 'unchanged');
     if (changed.length === 0 && !report.failure) out.push('No changes: the cluster already matches Git.', '');
-    const rows = Number.isFinite(level.maxRows) ? changed.slice(0, level.maxRows) : changed;
-    for (const object of rows)
-      out.push(level.bodies ? objectDetails(object, level) : `- ${objectLine(object)}`);
-    if (rows.length < changed.length)
+    // A row a risk names stays a row, so the risk's link finds it.
+    const risky = new Set((plan.risks ?? []).flatMap((r) => (r.ref ? [r.ref] : [])));
+    const entries = groupRows(changed, GROUP_THRESHOLD, (row) => risky.has(row.ref));
+    const rows = Number.isFinite(level.maxRows) ? entries.slice(0, level.maxRows) : entries;
+    for (const entry of rows) {
+      if ('group' in entry) out.push(groupDetails(entry.group, level.bodies));
+      else
+        out.push(
+          level.bodies
+            ? objectDetails(report.environment, entry.row, level)
+            : `- ${objectLine(entry.row, 'markdown')}`,
+        );
+    }
+    const shownRows = rows.reduce((n, e) => n + ('group' in e ? e.group.rows.length : 1), 0);
+    if (shownRows < changed.length)
       out.push(
-        `- … and ${changed.length - rows.length} more changed objects${options.fullDiffUrl ? ` ([full plan](${options.fullDiffUrl}))` : ''}`,
+        `- … and ${changed.length - shownRows} more changed objects${options.fullDiffUrl ? ` ([full plan](${options.fullDiffUrl}))` : ''}`,
       );
     if (level !== LEVELS[0] && changed.length > 0) {
       out.push(
@@ -134,23 +157,55 @@ const ICON: Record<PlannedObject['action'], string> = {
   error: '❌',
 };
 
-function objectLine(object: PlannedObject): string {
-  const where = object.source ? ` — \`${escapeInline(formatLocation(object.source))}\`` : '';
+/** What a row's action reads as: an update that only adds Slipway's labels is an adoption. */
+export function actionOf(object: PlannedObject): string {
+  return object.adoptOnly ? 'adopt' : object.action;
+}
+
+/** One row's line; `html` inside a <summary> (raw HTML), `markdown` in a list. */
+function objectLine(object: PlannedObject, context: 'html' | 'markdown'): string {
+  const code = context === 'html' ? htmlCode : codeSpan;
+  const where = object.source ? ` — ${code(formatLocation(object.source))}` : '';
   const note = object.note ? ` — ${escapeInline(object.note)}` : '';
   const taken = object.taken.length
     ? ` — takes ${object.taken.map((t) => `${t.fields.length} field${t.fields.length === 1 ? '' : 's'} from ${escapeInline(t.manager)}`).join(', ')}`
     : '';
-  return `${ICON[object.action]} ${object.action} ${escapeInline(describeRef(object.ref))}${where}${note}${taken}`;
+  const icon = object.adoptOnly ? '🔵' : ICON[object.action];
+  return `${icon} ${actionOf(object)} ${escapeInline(describeRef(object.ref))}${where}${note}${taken}`;
 }
 
-function objectDetails(object: PlannedObject, level: (typeof LEVELS)[number]): string {
-  const parts = [`<details><summary>${objectLine(object)}</summary>`, ''];
+function groupDetails(group: RowGroup, bodies: boolean): string {
+  const first = group.rows[0];
+  const icon = first?.adoptOnly ? '🔵' : ICON[group.action];
+  const title = `${icon} ${escapeInline(describeGroup(group))}`;
+  if (!bodies) return `- ${title}`;
+  const names = group.rows.map((row) => row.ref.name);
+  const list = names.length > 200 ? [...names.slice(0, 200), `… ${names.length - 200} more`] : names;
+  return [`<details><summary>${title}</summary>`, '', escapeInline(list.join(', ')), '', '</details>'].join(
+    '\n',
+  );
+}
+
+function objectDetails(environment: string, object: PlannedObject, level: (typeof LEVELS)[number]): string {
+  const parts = [
+    `<a name="${anchorOf(environment, object.ref)}"></a>`,
+    `<details><summary>${objectLine(object, 'html')}</summary>`,
+    '',
+  ];
+  const places = distinctLocations(object.changes ?? []);
+  if (places.length > 0) {
+    for (const place of places.slice(0, 10))
+      parts.push(
+        `From ${codeSpan(formatLocation(place.location))}: ${place.fields.slice(0, 10).map(codeSpan).join(', ')}${place.fields.length > 10 ? ' …' : ''}`,
+        '',
+      );
+  }
   if (object.taken.length) {
     for (const taken of object.taken)
       parts.push(
-        `Takes from \`${escapeInline(taken.manager)}\`: ${taken.fields
+        `Takes from ${codeSpan(taken.manager)}: ${taken.fields
           .slice(0, 20)
-          .map((f) => `\`${escapeInline(f)}\``)
+          .map((f) => codeSpan(f))
           .join(', ')}${taken.fields.length > 20 ? ' …' : ''}`,
         '',
       );
@@ -166,7 +221,9 @@ function objectDetails(object: PlannedObject, level: (typeof LEVELS)[number]): s
 export function headline(summary: PlanSummary): string {
   const parts: string[] = [];
   if (summary.create) parts.push(`${summary.create} to create`);
-  if (summary.update) parts.push(`${summary.update} to update`);
+  const adopt = summary.adopt ?? 0;
+  if (summary.update - adopt) parts.push(`${summary.update - adopt} to update`);
+  if (adopt) parts.push(`${adopt} to adopt`);
   if (summary.delete) parts.push(`${summary.delete} to delete`);
   if (summary.orphan) parts.push(`${summary.orphan} kept (not pruned)`);
   if (summary.error) parts.push(`${summary.error} failed`);
@@ -228,13 +285,22 @@ export function environmentComment(
   options: CommentOptions,
   preamble: readonly string[],
 ): string {
-  const header = commentHeader([], report, options, [
-    ...preamble,
-    `### Slipway plan: ${escapeInline(report.environment)}`,
-    '',
-  ]);
-  const footer = `\n<sub>${escapeInline(describeBuild())}</sub>\n`;
-  const section = renderSection(report, options.limit - header.length - footer.length - 200, options);
+  const headerWith = (linked: boolean): string =>
+    commentHeader([], report, options, [
+      ...preamble,
+      `### Slipway plan: ${escapeInline(report.environment)}`,
+      '',
+      ...riskLines(report.environment, report.plan?.risks, linked),
+    ]);
+  let header = headerWith(true);
+  const digest = report.digest ? `Plan digest \`${shortDigest(report.digest)}\` · ` : '';
+  const footer = `\n<sub>${digest}${escapeInline(describeBuild())}</sub>\n`;
+  const section = renderSection(report, options.limit - header.length - footer.length - 200, {
+    ...options,
+    risksAbove: true,
+  });
+  // Risk lines link to objects' details; a section too short for details has no anchors to link to.
+  if (!section.includes('<a name="')) header = headerWith(false);
   return `${header}\n${section}\n${footer}`;
 }
 
@@ -273,7 +339,7 @@ function commentHeader(
           ? '✅ in sync'
           : '⚪ not planned';
     lines.push(
-      `| ${escapeInline(env)} | ${s?.create ?? '–'} | ${s?.update ?? '–'} | ${s?.delete ?? '–'} | ${s?.unchanged ?? '–'} | ${s ? s.error : '–'} | ${status} |`,
+      `| ${escapeInline(env)} | ${s?.create ?? '–'} | ${s ? s.update - (s.adopt ?? 0) : '–'} | ${s?.delete ?? '–'} | ${s?.unchanged ?? '–'} | ${s ? s.error : '–'} | ${status} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,8 +1,11 @@
 import type { ApplyResult } from '../apply.ts';
 import { describeRef } from '../objects.ts';
 import { formatLocation } from '../errors.ts';
-import { codeBlock, escapeInline } from './escape.ts';
-import { headline, type EnvironmentReport } from './markdown.ts';
+import { codeBlock, codeSpan, escapeInline } from './escape.ts';
+import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
+import { actionOf, headline, type EnvironmentReport } from './markdown.ts';
+import { actionBar, stageDiagram } from './picture.ts';
+import { anchorOf, riskLines } from './risks.ts';
 import { truncateLines } from './trim.ts';
 
 /** GitHub refuses a step summary over 1 MiB; stay well under so other steps can add theirs. */
@@ -15,7 +18,7 @@ export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET):
   if (report.failure) out.push(`**Failed:** ${escapeInline(report.failure)}`, '');
   for (const finding of report.findings)
     out.push(
-      `- ${finding.severity}: \`${escapeInline(formatLocation(finding.location))}\` ${escapeInline(finding.message)}`,
+      `- ${finding.severity}: ${codeSpan(formatLocation(finding.location))} ${escapeInline(finding.message)}`,
     );
   if (report.plan) {
     out.push(
@@ -23,11 +26,21 @@ export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET):
       `**${escapeInline(headline(report.plan.summary))}** (${report.plan.objects.length} objects, ${report.plan.requests} API requests, ${(report.plan.durationMs / 1000).toFixed(1)} s)`,
       '',
     );
-    let used = out.join('\n').length;
+    const bar = actionBar(report.plan.summary);
+    if (bar) out.push(bar, '');
+    out.push(...riskLines(report.environment, report.plan.risks, true));
+    const diagram = stageDiagram(report.plan);
+    if (diagram) out.push('**Apply order**', '', diagram, '');
     const changed = report.plan.objects.filter((o) => o.action !== 'unchanged');
+    // A long plan starts with its groups, so the shape of the change reads before the diffs.
+    const groups = groupRows(changed).flatMap((e) => ('group' in e ? [e.group] : []));
+    if (groups.length) out.push(...groups.map((g) => `- ${escapeInline(describeGroup(g))}`), '');
+    let used = out.join('\n').length;
     for (const [index, object] of changed.entries()) {
       const block = [
-        `### ${object.action} ${escapeInline(describeRef(object.ref))}`,
+        `<a name="${anchorOf(report.environment, object.ref)}"></a>`,
+        '',
+        `### ${actionOf(object)} ${escapeInline(describeRef(object.ref))}`,
         object.note ? escapeInline(object.note) : '',
         object.diff ? codeBlock(truncateLines(object.diff, 2000, '(object too large to show)'), 'diff') : '',
         '',
@@ -63,4 +76,27 @@ export function applySummary(result: ApplyResult): string {
   if (result.pruneSkipped && result.pruneSkipped !== 'dry run')
     out.push('', `**Prune skipped:** ${escapeInline(result.pruneSkipped)}`);
   return out.join('\n');
+}
+
+/**
+ * Several environments planned in one job, read together: a bar per environment, and the changes
+ * identical in several of them once, "× N environments". Empty for one environment.
+ */
+export function environmentsSummary(reports: readonly EnvironmentReport[]): string {
+  const plans = reports.flatMap((r) => (r.plan ? [r.plan] : []));
+  if (reports.length < 2) return '';
+  const out = ['## Slipway plan: all environments', '', '| Environment | Plan |', '|---|---|'];
+  for (const report of reports) {
+    const bar = report.plan ? actionBar(report.plan.summary) : '';
+    const what = report.plan ? bar || 'no objects' : `not planned${report.failure ? ': failed' : ''}`;
+    out.push(`| ${escapeInline(report.environment)} | ${escapeInline(what)} |`);
+  }
+  const { shared } = sharedChanges(plans);
+  if (shared.length) {
+    out.push('', '**The same change in several environments**', '');
+    const shown = shared.slice(0, 500);
+    for (const change of shown) out.push(`- ${escapeInline(describeShared(change))}`);
+    if (shown.length < shared.length) out.push(`- … and ${shared.length - shown.length} more`);
+  }
+  return `${out.join('\n')}\n`;
 }

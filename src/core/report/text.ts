@@ -1,7 +1,10 @@
 import { describeRef } from '../objects.ts';
+import { distinctLocations } from '../change-sources.ts';
 import { formatLocation } from '../errors.ts';
-import type { Plan } from '../plan.ts';
-import { headline } from './markdown.ts';
+import type { Plan, PlannedObject } from '../plan.ts';
+import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
+import { actionOf, headline } from './markdown.ts';
+import { riskText } from './risks.ts';
 
 const COLOURS = {
   red: '\u001b[31m',
@@ -13,23 +16,80 @@ const COLOURS = {
 
 /** The plan as a terminal reads it: one header per object, then its diff, coloured on a TTY. */
 export function planAsText(plan: Plan, colour: boolean): string {
-  const paint = (code: string, text: string): string => (colour ? `${code}${text}${COLOURS.reset}` : text);
+  const paint = painter(colour);
   const out: string[] = [paint(COLOURS.bold, `${plan.environment}: ${headline(plan.summary)}`)];
   for (const refusal of plan.refusals ?? []) out.push(paint(COLOURS.red, `refused: ${refusal.message}`));
+  for (const risk of riskText(plan.risks)) out.push(paint(COLOURS.red, risk));
   for (const note of plan.notes ?? []) out.push(`note: ${note}`);
-  for (const object of plan.objects) {
-    if (object.action === 'unchanged') continue;
-    const where = object.source ? ` (${formatLocation(object.source)})` : '';
-    out.push('', paint(COLOURS.bold, `${object.action} ${describeRef(object.ref)}${where}`));
-    if (object.note) out.push(`  ${object.note}`);
-    for (const taken of object.taken) out.push(`  takes from ${taken.manager}: ${taken.fields.join(', ')}`);
-    for (const line of object.diff ? object.diff.split('\n') : []) {
-      if (line.startsWith('+++') || line.startsWith('---')) out.push(paint(COLOURS.bold, line));
-      else if (line.startsWith('+')) out.push(paint(COLOURS.green, line));
-      else if (line.startsWith('-')) out.push(paint(COLOURS.red, line));
-      else if (line.startsWith('@@')) out.push(paint(COLOURS.cyan, line));
-      else out.push(line);
+  out.push(
+    ...rowsAsText(
+      plan.objects.filter((o) => o.action !== 'unchanged'),
+      paint,
+    ),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+type Paint = (code: string, text: string) => string;
+
+function painter(colour: boolean): Paint {
+  return (code, text) => (colour ? `${code}${text}${COLOURS.reset}` : text);
+}
+
+function rowsAsText(rows: readonly PlannedObject[], paint: Paint): string[] {
+  const out: string[] = [];
+  for (const entry of groupRows(rows)) {
+    if ('group' in entry) {
+      out.push('', paint(COLOURS.bold, describeGroup(entry.group)));
+      out.push(`  ${entry.group.rows.map((row) => row.ref.name).join(', ')}`);
+      continue;
     }
+    out.push(...objectAsText(entry.row, paint));
+  }
+  return out;
+}
+
+function objectAsText(object: PlannedObject, paint: Paint): string[] {
+  const where = object.source ? ` (${formatLocation(object.source)})` : '';
+  const out = ['', paint(COLOURS.bold, `${actionOf(object)} ${describeRef(object.ref)}${where}`)];
+  if (object.note) out.push(`  ${object.note}`);
+  for (const place of distinctLocations(object.changes ?? []))
+    out.push(`  from ${formatLocation(place.location)}: ${place.fields.join(', ')}`);
+  for (const taken of object.taken) out.push(`  takes from ${taken.manager}: ${taken.fields.join(', ')}`);
+  for (const line of object.diff ? object.diff.split('\n') : []) {
+    if (line.startsWith('+++') || line.startsWith('---')) out.push(paint(COLOURS.bold, line));
+    else if (line.startsWith('+')) out.push(paint(COLOURS.green, line));
+    else if (line.startsWith('-')) out.push(paint(COLOURS.red, line));
+    else if (line.startsWith('@@')) out.push(paint(COLOURS.cyan, line));
+    else out.push(line);
+  }
+  return out;
+}
+
+/**
+ * Several environments' plans read together (`slipway diff` without --env): each environment's
+ * headline and risks, changes identical in several environments once ("× N environments"), then
+ * what is particular to each.
+ */
+export function plansAsText(plans: readonly Plan[], colour: boolean): string {
+  if (plans.length === 1 && plans[0]) return planAsText(plans[0], colour);
+  const paint = painter(colour);
+  const { shared, rest } = sharedChanges(plans);
+  const out: string[] = [];
+  for (const plan of plans) {
+    out.push(paint(COLOURS.bold, `${plan.environment}: ${headline(plan.summary)}`));
+    for (const refusal of plan.refusals ?? []) out.push(paint(COLOURS.red, `  refused: ${refusal.message}`));
+    for (const risk of riskText(plan.risks)) out.push(paint(COLOURS.red, `  ${risk}`));
+    for (const note of plan.notes ?? []) out.push(`  note: ${note}`);
+  }
+  for (const change of shared) {
+    out.push(...objectAsText(change.row, paint));
+    out.push(paint(COLOURS.cyan, `  ${describeShared(change)}`));
+  }
+  for (const plan of plans) {
+    const rows = rest.get(plan.environment) ?? [];
+    if (rows.length === 0) continue;
+    out.push('', paint(COLOURS.bold, `— only in ${plan.environment} —`), ...rowsAsText(rows, paint));
   }
   return `${out.join('\n')}\n`;
 }
@@ -40,6 +100,12 @@ export function planAsJson(plan: Plan): unknown {
     environment: plan.environment,
     summary: plan.summary,
     refusals: plan.refusals ?? [],
+    risks: (plan.risks ?? []).map((r) => ({
+      id: r.id,
+      level: r.level,
+      ...(r.ref ? { object: describeRef(r.ref) } : {}),
+      message: r.message,
+    })),
     notes: plan.notes ?? [],
     objects: plan.objects.map((o) => ({
       apiVersion: o.ref.apiVersion,
@@ -47,8 +113,12 @@ export function planAsJson(plan: Plan): unknown {
       ...(o.ref.namespace ? { namespace: o.ref.namespace } : {}),
       name: o.ref.name,
       action: o.action,
+      ...(o.adoptOnly ? { adoptOnly: true } : {}),
       diff: o.diff,
       ...(o.source ? { source: formatLocation(o.source) } : {}),
+      ...(o.changes?.length
+        ? { changes: o.changes.map((c) => ({ field: c.field, source: formatLocation(c.location) })) }
+        : {}),
       ...(o.note ? { note: o.note } : {}),
       ...(o.taken.length ? { takes: o.taken } : {}),
     })),

@@ -3,8 +3,15 @@
  * Levels come from the environment's `risks:` (default `warning`; `error` fails the check).
  */
 import type { PruneBudget } from '../config.ts';
-import { groupOf, objectKey, type KubeObject, type ObjectRef } from '../objects.ts';
-import { bindsAllPowerfulRole, OBJECT_RULES, RISK_RULES, type Change, type RiskId, type RiskLevel } from './rules.ts';
+import { describeRef, groupOf, objectKey, type KubeObject, type ObjectRef } from '../objects.ts';
+import {
+  bindsAllPowerfulRole,
+  OBJECT_RULES,
+  RISK_RULES,
+  type Change,
+  type RiskId,
+  type RiskLevel,
+} from './rules.ts';
 
 export interface Risk {
   readonly id: RiskId;
@@ -41,7 +48,10 @@ export function assessRisks(
     });
   const roles = new Map<string, KubeObject>();
   for (const row of rows)
-    if (row.desired?.kind === 'ClusterRole' && groupOf(row.desired.apiVersion) === 'rbac.authorization.k8s.io')
+    if (
+      row.desired?.kind === 'ClusterRole' &&
+      groupOf(row.desired.apiVersion) === 'rbac.authorization.k8s.io'
+    )
       roles.set(row.ref.name, row.desired);
   for (const row of rows) {
     for (const rule of OBJECT_RULES)
@@ -59,7 +69,10 @@ export function assessRisks(
   const order = (id: RiskId): number => RISK_RULES.indexOf(id);
   return dedupe(found)
     .filter((risk) => (levels[risk.id] ?? 'warning') !== 'ignore')
-    .map((risk) => ({ ...risk, level: levels[risk.id] === 'error' ? ('error' as const) : ('warning' as const) }))
+    .map((risk) => ({
+      ...risk,
+      level: levels[risk.id] === 'error' ? ('error' as const) : ('warning' as const),
+    }))
     .sort((a, b) => order(a.id) - order(b.id));
 }
 
@@ -87,4 +100,9 @@ function pruneRoom(prune: PruneRoom, deletes: number): string | undefined {
 
 export function blockingRisks(risks: readonly Risk[] | undefined): Risk[] {
   return (risks ?? []).filter((risk) => risk.level === 'error');
+}
+
+/** One line of plain text: the object, then what the rule found. */
+export function describeRisk(risk: Risk): string {
+  return risk.ref ? `${describeRef(risk.ref)} ${risk.message}` : risk.message;
 }

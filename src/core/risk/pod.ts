@@ -41,8 +41,7 @@ export function hostAccess(object: KubeObject | undefined): string[] {
   const pod = podSpecOf(object);
   if (!pod) return [];
   const found: string[] = [];
-  for (const key of ['hostNetwork', 'hostPID', 'hostIPC'])
-    if (pod[key] === true) found.push(key);
+  for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) if (pod[key] === true) found.push(key);
   for (const container of containers(pod)) {
     const context = container.securityContext;
     if (isPlainObject(context) && context.privileged === true)

@@ -47,7 +47,7 @@ function covers(held: Grant, wanted: Grant): boolean {
 }
 
 function describeGrant(grant: Grant): string {
-  const resource = grant.group && grant.group !== '*' ? `${grant.resource}.${grant.group}` : grant.resource;
+  const resource = grant.group ? `${grant.resource}.${grant.group}` : grant.resource;
   const names = grant.names.length ? ` (${grant.names.join(', ')})` : '';
   return `${grant.verb} ${resource}${names}`;
 }
@@ -67,9 +67,10 @@ export function grantsEverything(role: KubeObject | undefined): boolean {
 function subjectsOf(binding: KubeObject | undefined): string[] {
   const subjects = binding?.subjects;
   if (!Array.isArray(subjects)) return [];
-  return subjects
-    .filter(isPlainObject)
-    .map((s) => `${String(s.kind)} ${s.namespace ? `${String(s.namespace)}/` : ''}${String(s.name)}`);
+  return subjects.filter(isPlainObject).map((s) => {
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+    return `${text(s.kind)} ${s.namespace ? `${text(s.namespace)}/` : ''}${text(s.name)}`;
+  });
 }
 
 export function roleRefName(binding: KubeObject | undefined): string | undefined {

@@ -86,7 +86,11 @@ export function immutableField(change: Change): RuleHit[] {
   const hits = immutableChanges(live, desired, (path) => {
     const wanted = at(desired, path);
     return wanted !== undefined && !contained(wanted, at(live, path));
-  }).map((c) => ({ id: 'immutable-field' as const, message: c.message }));
+  })
+    // A dry-run that succeeded was not refused: of those only what is allowed (a type change) is
+    // left. This also keeps values the server normalises (`cpu: 0.5` is `500m`) from reading as changes.
+    .filter((c) => change.action === 'error' || c.severity === 'warning')
+    .map((c) => ({ id: 'immutable-field' as const, message: c.message }));
   if (hits.length === 0 && change.action === 'error' && /field is immutable/.test(change.note ?? ''))
     hits.push({ id: 'immutable-field', message: 'changes an immutable field: the server refuses the apply' });
   return hits;
@@ -101,7 +105,8 @@ export function rbacGrows(change: Change): RuleHit[] {
     const added = roleGrowth(live, desired);
     if (added.length === 0) return [];
     const wildcard = added.some((grant) => grant.includes('*')) ? ' (wildcards)' : '';
-    const list = added.length > 6 ? `${added.slice(0, 6).join(', ')} and ${added.length - 6} more` : added.join(', ');
+    const list =
+      added.length > 6 ? `${added.slice(0, 6).join(', ')} and ${added.length - 6} more` : added.join(', ');
     return [{ id: 'rbac-grows', message: `grants${wildcard}: ${list}` }];
   }
   if (desired.kind === 'RoleBinding' || desired.kind === 'ClusterRoleBinding') {
@@ -126,9 +131,10 @@ export function bindsAllPowerfulRole(desired: KubeObject, roles: ReadonlyMap<str
 export function scaleToZero(change: Change): RuleHit[] {
   const { live, desired } = change;
   if (change.action !== 'update' || !live || !desired || !SCALABLE.has(typeOf(desired))) return [];
-  const before = at(live, ['spec', 'replicas']);
+  const current = at(live, ['spec', 'replicas']);
+  const before = typeof current === 'number' ? current : 1;
   return at(desired, ['spec', 'replicas']) === 0 && before !== 0
-    ? [{ id: 'scale-to-zero', message: `scales to zero (from ${String(before ?? 1)})` }]
+    ? [{ id: 'scale-to-zero', message: `scales to zero (from ${before})` }]
     : [];
 }
 

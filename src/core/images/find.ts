@@ -1,0 +1,142 @@
+// `slipway images`: which files of which environments hold tags a policy would bump, and to what.
+// Registry access goes through the ImageRegistry port, so the engine stays free of HTTP.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import type { EnvironmentConfig, SlipwayConfig } from '../config.ts';
+import { describeError, errorMessage, formatLocation, UserError } from '../errors.ts';
+import type { RepoPaths } from '../paths.ts';
+import { locateTags, type TagLocation } from './locate.ts';
+import type { ImagePolicy } from './policy.ts';
+import { selectLatest } from './select.ts';
+import { planUpdates, policyFor, type ImageUpdate, type PolicyResult } from './updates.ts';
+
+export interface ImageRegistry {
+  tags(repository: string, insecure: boolean): Promise<string[]>;
+  digest(repository: string, tag: string, insecure: boolean): Promise<string>;
+}
+
+export interface EnvironmentUpdates {
+  readonly environment: string;
+  readonly updates: readonly ImageUpdate[];
+}
+
+export interface ImageScan {
+  readonly environments: readonly EnvironmentUpdates[];
+  /** A policy whose registry failed: none of its tags is touched. */
+  readonly problems: readonly string[];
+  /** Files that could not be read as YAML (Helm templates, say): not searched. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * The repo-relative YAML files an environment's tags can live in: its folder, and its Helm values
+ * files; never the config file itself (its `image:` keys name policies, not images to run).
+ */
+export function environmentFiles(repo: RepoPaths, env: EnvironmentConfig, configFile?: string): string[] {
+  const files = new Set<string>();
+  const walk = (relative: string): void => {
+    const absolute = repo.resolve(relative, `environment "${env.name}" file`);
+    let entries;
+    try {
+      entries = readdirSync(absolute, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith('.')) continue;
+      const child = relative === '.' ? entry.name : `${relative}/${entry.name}`;
+      // A chart's templates are Go templates, not YAML: their images come from values files.
+      if (entry.isDirectory() && entry.name !== 'templates') walk(child);
+      else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) files.add(child);
+    }
+  };
+  walk(env.path);
+  for (const release of env.helm) for (const values of release.valuesFiles) files.add(values);
+  if (configFile !== undefined) files.delete(configFile);
+  return [...files];
+}
+
+/**
+ * Finds the updates for each environment (or only `only`). Each policy's registry is asked once,
+ * and only when some file holds its image; a registry failure is a problem, not an update.
+ */
+export async function findImageUpdates(
+  repo: RepoPaths,
+  config: SlipwayConfig,
+  registry: ImageRegistry,
+  only?: string,
+): Promise<ImageScan> {
+  const policies = config.imagePolicies ?? [];
+  if (policies.length === 0)
+    throw new UserError('config', 'no `image-policies:` in the config: nothing to look for', {
+      hint: 'add image policies to slipway.yaml (see "Image updates" in the README)',
+    });
+  const envs = only === undefined ? [...config.environments.values()] : [envOf(config, only)];
+  const skipped: string[] = [];
+  const cache = new Map<string, TagLocation[]>();
+  const located = (file: string): TagLocation[] => {
+    let locations = cache.get(file);
+    if (locations) return locations;
+    try {
+      const absolute = repo.resolve(file, 'image file');
+      locations = locateTags(readFileSync(absolute, 'utf8'), file);
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      skipped.push(`${file}: not searched: ${errorMessage(error).split('\n')[0] ?? ''}`);
+      locations = [];
+    }
+    cache.set(file, locations);
+    return locations;
+  };
+  const unknownMarkers = new Set<string>();
+  const perEnv = envs.map((env) => {
+    const applicable = policies.filter(
+      (p) => p.environments === undefined || p.environments.includes(env.name),
+    );
+    const all = environmentFiles(repo, env, config.file).flatMap(located);
+    for (const l of all)
+      if (l.policy !== undefined && !policies.some((p) => p.name === l.policy))
+        unknownMarkers.add(
+          `${formatLocation(l)}: the marker names image policy "${l.policy}", which slipway.yaml does not define`,
+        );
+    const locations = all.filter((location) => policyFor(location, applicable) !== undefined);
+    return { env, applicable, locations };
+  });
+  const used = new Map<string, ImagePolicy>();
+  for (const { applicable, locations } of perEnv)
+    for (const location of locations) {
+      const policy = policyFor(location, applicable);
+      if (policy) used.set(policy.name, policy);
+    }
+  const problems: string[] = [...unknownMarkers];
+  const results = new Map<string, PolicyResult>();
+  for (const policy of used.values()) {
+    try {
+      results.set(policy.name, await resolvePolicy(policy, registry));
+    } catch (error) {
+      problems.push(`image policy "${policy.name}": ${describeError(error)}`);
+    }
+  }
+  const environments = perEnv.map(({ env, applicable, locations }) => {
+    const own = new Map([...results].filter(([name]) => applicable.some((p) => p.name === name)));
+    return { environment: env.name, updates: planUpdates(locations, own) };
+  });
+  return { environments, problems, skipped };
+}
+
+function envOf(config: SlipwayConfig, name: string): EnvironmentConfig {
+  const env = config.environments.get(name);
+  if (!env)
+    throw new UserError('usage', `unknown environment "${name}"`, {
+      hint: `known environments: ${[...config.environments.keys()].join(', ')}`,
+    });
+  return env;
+}
+
+async function resolvePolicy(policy: ImagePolicy, registry: ImageRegistry): Promise<PolicyResult> {
+  const tags = await registry.tags(policy.image, policy.insecure);
+  const latest = selectLatest(policy, tags);
+  // The digest both pins and proves the tag resolves to a manifest now: no digest, no update.
+  const digest = latest ? await registry.digest(policy.image, latest.tag, policy.insecure) : undefined;
+  return { policy, latest, digest };
+}

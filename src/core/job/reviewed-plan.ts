@@ -1,0 +1,125 @@
+/**
+ * "Apply exactly what was reviewed": after a merge, the apply finds the pull/merge request the
+ * commit came from, reads the digest its last plan of the environment recorded in the comment, and
+ * compares it with the digest of the plan it is about to apply (plan-digest.ts). The verdict goes
+ * into the deployment record and the comment; with `require-reviewed-plan` a difference (or no
+ * reviewed plan at all) stops the apply before any write.
+ */
+import type { EnvironmentConfig } from '../config.ts';
+import { affectedEnvironments, environmentDependencies } from '../detect.ts';
+import { describeError, UserError } from '../errors.ts';
+import type { Manifest } from '../manifest.ts';
+import type { Plan } from '../plan.ts';
+import { planDigest, readDigest, shortDigest, type PlanDigest } from '../plan-digest.ts';
+import { planMarker, readStamp } from '../report/comment.ts';
+import type { Job } from './job.ts';
+
+export interface ReviewedPlan {
+  readonly changeRequest: number;
+  /** The commit the last plan was made for (the pull request's head then). */
+  readonly commit: string | undefined;
+  readonly digest: PlanDigest | undefined;
+}
+
+export interface ReviewVerdict {
+  readonly same: boolean;
+  /** One line for the deployment record, the log and the comment. */
+  readonly text: string;
+  /** The plan about to be applied, when it differs (posted to the pull request as the new plan). */
+  readonly digest: PlanDigest;
+}
+
+/** The reviewed plan of `env` for this run's commit; undefined when no merged pull request made it. */
+export async function findReviewedPlan(job: Job, env: EnvironmentConfig): Promise<ReviewedPlan | undefined> {
+  const { platform } = job.deps;
+  if (!platform) return undefined;
+  const changeRequest = await platform.changeRequestOf(job.context.sha);
+  if (changeRequest === undefined) return undefined;
+  const bodies = await platform.readComments(changeRequest, planMarker(env.name));
+  const body = bodies.at(-1);
+  return {
+    changeRequest,
+    commit: body ? readStamp(body)?.commit : undefined,
+    digest: body ? readDigest(body) : undefined,
+  };
+}
+
+/** Compares the plan about to be applied with the reviewed one and says why they differ. */
+export async function judgePlan(
+  job: Job,
+  env: EnvironmentConfig,
+  reviewed: ReviewedPlan | undefined,
+  manifests: readonly Manifest[],
+  plan: Plan,
+): Promise<ReviewVerdict> {
+  const digest = planDigest(manifests, plan);
+  const noun = job.context.changeNoun === 'merge request' ? 'merge request !' : 'pull request #';
+  const short = shortDigest(digest);
+  if (!reviewed && !job.deps.platform) {
+    return {
+      same: false,
+      digest,
+      text: `no reviewed plan: this run reads no pull request (no review platform or token) (plan ${short})`,
+    };
+  }
+  if (!reviewed) {
+    return {
+      same: false,
+      digest,
+      text: `no reviewed plan: commit ${job.context.sha.slice(0, 12)} came from no merged ${noun.slice(0, -2)} (plan ${short})`,
+    };
+  }
+  const where = `${noun}${reviewed.changeRequest}`;
+  if (!reviewed.digest) {
+    return {
+      same: false,
+      digest,
+      text: `${where} has no recorded plan of ${env.name} to compare with (plan ${short})`,
+    };
+  }
+  if (reviewed.digest.render === digest.render && reviewed.digest.changes === digest.changes)
+    return { same: true, digest, text: `applied the reviewed plan ${short} of ${where}` };
+  const was = shortDigest(reviewed.digest);
+  if (reviewed.digest.render !== digest.render) {
+    const landed = await filesChangedSince(job, env, reviewed.commit);
+    const why = landed.length
+      ? `another merge landed: ${landed.slice(0, 5).join(', ')}${landed.length > 5 ? ` and ${landed.length - 5} more` : ''} changed since the reviewed commit ${reviewed.commit?.slice(0, 12) ?? ''}`
+      : 'no file of this environment changed since the reviewed commit, so something it reads from outside the repository changed (a chart in a Helm repository, a remote kustomize base, or the cluster version helm renders for)';
+    return {
+      same: false,
+      digest,
+      text: `render differs from the reviewed plan ${was} of ${where} (now ${short}): ${why}`,
+    };
+  }
+  return {
+    same: false,
+    digest,
+    text: `live state differs from the reviewed plan ${was} of ${where} (now ${short}): the same render now makes other changes, so the cluster changed since the plan (drift, or another apply)`,
+  };
+}
+
+/** Files the environment renders from that differ between the reviewed commit and this one. */
+async function filesChangedSince(
+  job: Job,
+  env: EnvironmentConfig,
+  commit: string | undefined,
+): Promise<string[]> {
+  if (!commit) return [];
+  const { workspace, git, logger } = job.deps;
+  try {
+    const changed = await git.changedFiles(commit, job.context.sha);
+    const deps = environmentDependencies(workspace.repo, workspace.config, env);
+    return affectedEnvironments(changed, new Map([[env.name, deps]])).reasons[env.name] ?? [];
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    logger.warn(`${env.name}: could not compare with the reviewed commit: ${describeError(error)}`);
+    return [];
+  }
+}
+
+/** The refusal when `require-reviewed-plan` is on and the plan is not the reviewed one. */
+export function notReviewedError(env: EnvironmentConfig, verdict: ReviewVerdict): UserError {
+  return new UserError('apply', `${env.name}: not applied, ${verdict.text}; nothing was written`, {
+    hint: 'review the new plan (posted on the pull request) and re-run the apply, or merge a change that plans again; require-reviewed-plan is on',
+  });
+}

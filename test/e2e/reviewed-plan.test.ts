@@ -1,0 +1,193 @@
+// "Apply exactly what was reviewed", as GitHub runs the action: the plan records a digest in its
+// comment and check; the apply after the merge compares, says so in the deployment and the comment,
+// and with require-reviewed-plan refuses a different plan before writing anything. Against the real
+// control plane and the GitHub fake (run from source with SLIPWAY_E2E_SOURCE=1).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Cluster } from '../cluster/cluster.ts';
+import { startGitHubServer, type FakeGitHub } from '../fakes/github-server.ts';
+import { kubectl, sharedCluster, stopSharedCluster, TestRepo, unique } from '../integration/harness.ts';
+import { pullRequestPayload, pushPayload, runAction, type ActionRun } from './runner.ts';
+
+const TOKEN = 'ghs_reviewedPlanToken0123456789';
+let cluster: Cluster;
+let github: FakeGitHub;
+
+before(async () => {
+  cluster = await sharedCluster();
+  github = await startGitHubServer({
+    token: TOKEN,
+    owner: 'acme',
+    repo: 'deploys',
+    pullRequests: [21, 22, 23],
+  });
+});
+
+after(async () => {
+  await github.close();
+  await stopSharedCluster();
+});
+
+interface Setup {
+  readonly repo: TestRepo;
+  readonly env: string;
+  readonly namespace: string;
+  readonly base: string;
+}
+
+/** A repository whose environment is already applied, so plans below are of one change. */
+async function applied(): Promise<Setup> {
+  const env = unique('rev').replace(/-/g, '');
+  const namespace = unique('rev-ns');
+  const repo = new TestRepo({
+    'slipway.yaml': `environments:\n  ${env}:\n    path: envs/${env}\n    namespace: ${namespace}\n    wait: false\n`,
+    [`envs/${env}/namespace.yaml`]: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`,
+    [`envs/${env}/settings.yaml`]: configMap('settings', 'blue'),
+  });
+  const base = repo.git('rev-parse', 'HEAD');
+  const first = await run(repo, env, 'push', pushPayload(base, base), base);
+  assert.equal(first.code, 0, first.log);
+  return { repo, env, namespace, base };
+}
+
+function configMap(name: string, color: string): string {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  color: ${color}\n`;
+}
+
+function run(
+  repo: TestRepo,
+  env: string,
+  event: 'pull_request' | 'push',
+  payload: Record<string, unknown>,
+  sha: string,
+  inputs: Record<string, string> = {},
+): Promise<ActionRun> {
+  return runAction({
+    event,
+    payload,
+    sha,
+    ref: event === 'push' ? 'refs/heads/main' : 'refs/pull/1/merge',
+    workspace: repo.dir,
+    apiUrl: github.url,
+    env: { PATH: cluster.env.PATH ?? '' },
+    inputs: {
+      'github-token': TOKEN,
+      kubeconfig: readFileSync(cluster.adminKubeconfig, 'utf8'),
+      environment: env,
+      ...inputs,
+    },
+  });
+}
+
+function commentOf(pr: number, env: string): string {
+  const body = github.state.comments.find(
+    (c) => c.issueNumber === pr && c.body.startsWith(`<!-- slipway:plan:${env} -->`),
+  )?.body;
+  assert.ok(body, `pull request #${pr} has a comment for ${env}`);
+  return body;
+}
+
+function lastDeploymentStatus(env: string): { state: string; description: string } | undefined {
+  return github.state.deployments
+    .filter((d) => d.environment === env)
+    .at(-1)
+    ?.statuses.at(-1);
+}
+
+function colorOf(s: Setup, name: string): string {
+  return kubectl(cluster, ['get', 'configmap', name, '-n', s.namespace, '-o', 'jsonpath={.data.color}']);
+}
+
+test('the plan records its digest in the comment and the check; the merge applies it and says it was the reviewed plan', async () => {
+  const s = await applied();
+  const head = s.repo.commit({ [`envs/${s.env}/settings.yaml`]: configMap('settings', 'green') }, 'green');
+  const plan = await run(s.repo, s.env, 'pull_request', pullRequestPayload(21, s.base, head), head);
+  assert.equal(plan.code, 0, plan.log);
+  const comment = commentOf(21, s.env);
+  const hidden = /<!-- slipway:digest \{"render":"[0-9a-f]{64}","changes":"[0-9a-f]{64}"\} -->/.exec(comment);
+  assert.ok(hidden, 'the comment carries the full digest, hidden');
+  const short = /Plan digest `([0-9a-f]{12})`/.exec(comment)?.[1];
+  assert.ok(short, 'and the short digest, visible');
+  const check = github.state.checkRuns.filter((c) => c.name === `slipway / ${s.env}`).at(-1);
+  assert.ok(check?.summary?.includes(`Plan digest \`${short}\``) && check.summary.includes(hidden[0]));
+
+  github.mergePullRequest(21, head);
+  const apply = await run(s.repo, s.env, 'push', pushPayload(s.base, head), head, {
+    'require-reviewed-plan': 'true',
+  });
+  assert.equal(apply.code, 0, apply.log);
+  assert.equal(colorOf(s, 'settings'), 'green');
+  assert.match(commentOf(21, s.env), new RegExp(`🔏 applied the reviewed plan ${short} of pull request #21`));
+  assert.deepEqual(lastDeploymentStatus(s.env), {
+    ...lastDeploymentStatus(s.env),
+    state: 'success',
+    description: `applied the reviewed plan ${short} of pull request #21`,
+  });
+  s.repo.remove();
+});
+
+test('cluster drift since the review: with require-reviewed-plan nothing is written, the new plan is posted and the job fails with the reason', async () => {
+  const s = await applied();
+  const head = s.repo.commit({ [`envs/${s.env}/extra.yaml`]: configMap('extra', 'red') }, 'extra');
+  const plan = await run(s.repo, s.env, 'pull_request', pullRequestPayload(22, s.base, head), head);
+  assert.equal(plan.code, 0, plan.log);
+  const reviewed = /Plan digest `([0-9a-f]{12})`/.exec(commentOf(22, s.env))?.[1] ?? '';
+  assert.match(commentOf(22, s.env), /create ConfigMap/);
+
+  // Someone creates the object by hand: the same render now plans an update instead of a create.
+  kubectl(cluster, ['create', 'configmap', 'extra', '-n', s.namespace, '--from-literal=color=purple']);
+  github.mergePullRequest(22, head);
+  const apply = await run(s.repo, s.env, 'push', pushPayload(s.base, head), head, {
+    'require-reviewed-plan': 'true',
+  });
+  assert.equal(apply.code, 1, apply.log);
+  const reason = `live state differs from the reviewed plan ${reviewed} of pull request #22`;
+  assert.match(apply.log, new RegExp(reason));
+  assert.equal(colorOf(s, 'extra'), 'purple', 'nothing was written');
+  const comment = commentOf(22, s.env);
+  assert.match(comment, /update ConfigMap/, 'the new plan is posted for review');
+  assert.match(comment, /not applied: live state differs/);
+  assert.doesNotMatch(
+    comment,
+    new RegExp(`Plan digest \`${reviewed}\``),
+    'the comment now carries the new plan',
+  );
+  const status = lastDeploymentStatus(s.env);
+  assert.ok(status);
+  assert.equal(status.state, 'failure');
+  assert.match(status.description, /not applied, live state differs/);
+
+  // Reviewed again (the comment now holds the new plan), the re-run applies it.
+  const rerun = await run(s.repo, s.env, 'push', pushPayload(s.base, head), head, {
+    'require-reviewed-plan': 'true',
+  });
+  assert.equal(rerun.code, 0, rerun.log);
+  assert.equal(colorOf(s, 'extra'), 'red');
+  assert.match(commentOf(22, s.env), /🔏 applied the reviewed plan/);
+  s.repo.remove();
+});
+
+test('another merge changed the environment after the review: applied without the requirement, and the comment says what differs and why', async () => {
+  const s = await applied();
+  const head = s.repo.commit({ [`envs/${s.env}/settings.yaml`]: configMap('settings', 'green') }, 'green');
+  const plan = await run(s.repo, s.env, 'pull_request', pullRequestPayload(23, s.base, head), head);
+  assert.equal(plan.code, 0, plan.log);
+  // The merge result also carries a change that landed on main after this plan.
+  const merged = s.repo.commit(
+    { [`envs/${s.env}/other.yaml`]: configMap('other', 'teal') },
+    'merge with main',
+  );
+  github.mergePullRequest(23, merged);
+  const apply = await run(s.repo, s.env, 'push', pushPayload(head, merged), merged);
+  assert.equal(apply.code, 0, apply.log);
+  assert.equal(colorOf(s, 'other'), 'teal');
+  assert.match(
+    commentOf(23, s.env),
+    new RegExp(
+      `⚠️ render differs from the reviewed plan [0-9a-f]{12} of pull request #23 \\(now [0-9a-f]{12}\\): another merge landed: envs/${s.env}/other\\.yaml changed since the reviewed commit ${head.slice(0, 12)}`,
+    ),
+  );
+  assert.match(lastDeploymentStatus(s.env)?.description ?? '', /^render differs from the reviewed plan/);
+  s.repo.remove();
+});
