@@ -76,7 +76,7 @@ describe(
         assert.match(render.stdout, /# Source: charts\/hello\//, 'rendered by helm');
         assert.match(
           render.stdout,
-          /# Source: beta-cluster\/apps\/kustomization\.yaml/,
+          /# Source: base\/deployment\.yaml:1 \(kustomize\)/,
           'rendered by kustomize',
         );
         assert.doesNotMatch(render.stdout, /not-a-real-password-beta/);

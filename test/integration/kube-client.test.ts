@@ -77,8 +77,14 @@ test('a CRD with default, enum and x-kubernetes-preserve-unknown-fields round-tr
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   assert.equal(await kube.resolve(`${group}/v1`, 'Widget'), undefined, 'discovery is cached for the run');
-  kube.invalidateDiscovery();
-  const resource = await kube.resolve(`${group}/v1`, 'Widget');
+  // Discovery lists the kind a moment after Established (seconds on a loaded machine).
+  let resource;
+  for (;;) {
+    kube.invalidateDiscovery();
+    resource = await kube.resolve(`${group}/v1`, 'Widget');
+    if (resource || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   assert.deepEqual(resource, { group, version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true });
 
   const widget = await kube.apply(

@@ -136,13 +136,19 @@ export async function renderEnvironment(
       fail(error, release.localChart ?? release.chart);
     }
   }
-  await decryptManifests(manifests, context.sopsAgeKeys ?? [], context.onSecret ?? (() => undefined), fail, (file) => {
-    try {
-      return readManifestText(repo, file);
-    } catch {
-      return undefined;
-    }
-  });
+  await decryptManifests(
+    manifests,
+    context.sopsAgeKeys ?? [],
+    context.onSecret ?? (() => undefined),
+    fail,
+    (file) => {
+      try {
+        return readManifestText(repo, file);
+      } catch {
+        return undefined;
+      }
+    },
+  );
   context.logger.info(
     `${env.name}: rendered ${manifests.length} objects from ${tree.files.length} files, ${tree.kustomizations.length} kustomizations, ${env.helm.length} helm releases`,
   );
