@@ -6,12 +6,11 @@
  */
 import { driftBody } from '../ci.ts';
 import type { EnvironmentConfig } from '../config.ts';
-import { describeError, UserError } from '../errors.ts';
 import { planReport, reportFailed, reportHasChanges } from '../jobs.ts';
 import { escapeInline } from '../report/escape.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
 import { deployOne } from './deploy.ts';
-import { describeCluster, outcome, type Job } from './job.ts';
+import { connectOrReport, describeCluster, outcome, type Job } from './job.ts';
 import type { DriftOutcome, JobOutcome } from './types.ts';
 
 export const driftMarker = (env: string): string => `<!-- slipway:drift:${env} -->`;
@@ -43,13 +42,9 @@ export async function checkDrift(job: Job, envs: readonly EnvironmentConfig[]): 
 }
 
 async function planLive(job: Job, env: EnvironmentConfig): Promise<EnvironmentReport> {
-  let cluster;
-  try {
-    cluster = await job.deps.clusters.connect(env);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    return { environment: env.name, plan: undefined, findings: [], failure: describeError(error) };
-  }
+  const connected = await connectOrReport(job, env);
+  if ('report' in connected) return connected.report;
+  const { cluster } = connected;
   job.deps.logger.info(`${env.name}: checking drift against ${describeCluster(cluster)}`);
   return planReport(job.deps.workspace, env, cluster, job.deps.logger, job.settings.concurrency);
 }

@@ -5,11 +5,10 @@
  */
 import { publishPlanReport } from '../ci.ts';
 import type { EnvironmentConfig } from '../config.ts';
-import { describeError, UserError } from '../errors.ts';
 import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../jobs.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
 import { blockingRisks, describeRisk } from '../risk/assess.ts';
-import { describeCluster, outcome, type Job } from './job.ts';
+import { connectOrReport, describeCluster, outcome, type Job } from './job.ts';
 import type { JobOutcome } from './types.ts';
 
 /** Offline validation of every environment (and the danger lint against the change's base). */
@@ -53,13 +52,9 @@ export async function planAll(job: Job, envs: readonly EnvironmentConfig[]): Pro
 
 async function planOne(job: Job, env: EnvironmentConfig): Promise<EnvironmentReport> {
   const { logger } = job.deps;
-  let cluster;
-  try {
-    cluster = await job.deps.clusters.connect(env);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    return { environment: env.name, plan: undefined, findings: [], failure: describeError(error) };
-  }
+  const connected = await connectOrReport(job, env);
+  if ('report' in connected) return connected.report;
+  const { cluster } = connected;
   const where = describeCluster(cluster);
   logger.info(`${env.name}: planning against ${where}`);
   const report = await planReport(
