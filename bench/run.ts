@@ -31,6 +31,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { DEFAULT_STATE_NAMESPACE } from '../src/core/config.ts';
 import { OWNER_LABEL } from '../src/core/constants.ts';
 import { APPLYSET_PART_OF_LABEL, applySetId } from '../src/core/inventory.ts';
 import { DEFAULT_CONCURRENCY } from '../src/core/settings.ts';
@@ -453,7 +454,7 @@ class Bench {
           labels: {
             ...object.metadata.labels,
             [OWNER_LABEL]: env,
-            [APPLYSET_PART_OF_LABEL]: applySetId(env),
+            [APPLYSET_PART_OF_LABEL]: applySetId(env, DEFAULT_STATE_NAMESPACE),
           },
         },
       }),

@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
+import { parsePlanMode, type PlanMode } from '../core/plan-mode.ts';
 import type { RbacCommand } from './rbac.ts';
 
 export type Format = 'text' | 'markdown' | 'json';
@@ -29,6 +30,8 @@ export type Command =
       readonly env: string | undefined;
       readonly format: Format;
       readonly exitCode: boolean;
+      /** Overrides every environment's `plan-mode`. */
+      readonly planMode?: PlanMode;
     }
   | {
       readonly name: 'apply';
@@ -65,8 +68,9 @@ commands:
   detect   --base REV --head REV     which environments a change touches (JSON)
   render   --env NAME                rendered objects as multi-document YAML
   validate [--env NAME] [--base REV] problems as FILE:LINE: message; exit 1 on any error
-  diff     [--env NAME] [--format text|markdown|json] [--exit-code]
+  diff     [--env NAME] [--format text|markdown|json] [--exit-code] [--plan-mode server|read-only|auto]
                                      what an apply would change, from a server-side dry-run
+                                     (read-only: estimated from live objects, get/list only)
   apply    --env NAME [--dry-run] [--no-prune] [--timeout DURATION] [--commit SHA] [--force]
                                      server-side apply, prune, wait for health
   init     [--force]                 write slipway.yaml and GitHub workflows into a repository
@@ -74,6 +78,7 @@ commands:
                                      newer image tags the image-policies allow, as
                                      FILE:LINE  image  old → new  (policy); --write edits the files
   rbac     --env NAME [--github OWNER/REPO] [--apply-user USER] [--plan-user USER,…] [--namespaces a,b]
+           [--state-namespace NS] [--plan-access dry-run|read-only]
                                      RBAC for the environment's apply and plan identities, and a
                                      policy that lets the plan identity make dry-runs only (YAML)
   version                            the release version and the commit it was built from
@@ -105,9 +110,12 @@ const FLAGS: Record<string, 'value' | 'switch'> = {
   '--commit': 'value',
   '--mode': 'value',
   '--namespaces': 'value',
+  '--state-namespace': 'value',
   '--github': 'value',
   '--apply-user': 'value',
   '--plan-user': 'value',
+  '--plan-access': 'value',
+  '--plan-mode': 'value',
   '--exit-code': 'switch',
   '--dry-run': 'switch',
   '--no-prune': 'switch',
@@ -121,11 +129,19 @@ const ALLOWED: Record<string, readonly string[]> = {
   detect: ['--base', '--head'],
   render: ['--env'],
   validate: ['--env', '--base'],
-  diff: ['--env', '--format', '--exit-code'],
+  diff: ['--env', '--format', '--exit-code', '--plan-mode'],
   apply: ['--env', '--dry-run', '--no-prune', '--timeout', '--commit', '--force'],
   init: ['--force'],
   images: ['--env', '--write', '--format'],
-  rbac: ['--env', '--namespaces', '--github', '--apply-user', '--plan-user'],
+  rbac: [
+    '--env',
+    '--namespaces',
+    '--github',
+    '--apply-user',
+    '--plan-user',
+    '--state-namespace',
+    '--plan-access',
+  ],
   ci: ['--env', '--mode', '--dry-run'],
 };
 const COMMON = ['--repo', '--config', '--kubeconfig', '--context', '--concurrency', '--help', '-h'];
@@ -206,7 +222,15 @@ export function parseArgs(argv: readonly string[]): Command {
       const format = values.get('--format') ?? 'text';
       if (format !== 'text' && format !== 'markdown' && format !== 'json')
         throw usage(`--format must be text, markdown or json, not "${format}"`);
-      return { name, common, env: values.get('--env'), format, exitCode: switches.has('--exit-code') };
+      const planMode = parsePlanMode('--plan-mode', values.get('--plan-mode'));
+      return {
+        name,
+        common,
+        env: values.get('--env'),
+        format,
+        exitCode: switches.has('--exit-code'),
+        ...(planMode ? { planMode } : {}),
+      };
     }
     case 'apply': {
       const timeout = values.get('--timeout');
@@ -250,9 +274,19 @@ export function parseArgs(argv: readonly string[]): Command {
         github: values.get('--github'),
         applyUser: values.get('--apply-user'),
         planUsers: list(values.get('--plan-user')),
+        stateNamespace: values.get('--state-namespace'),
+        ...planAccess(values.get('--plan-access')),
       };
     }
     default:
       return { name: 'init', common, force: switches.has('--force') };
   }
+}
+
+/** `--plan-access dry-run|read-only` of `slipway rbac`. */
+function planAccess(value: string | undefined): { planAccess?: 'dry-run' | 'read-only' } {
+  if (value === undefined) return {};
+  if (value !== 'dry-run' && value !== 'read-only')
+    throw usage(`--plan-access must be dry-run or read-only, not "${value}"`);
+  return { planAccess: value };
 }

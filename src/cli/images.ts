@@ -1,13 +1,15 @@
 // `slipway images`: the proposed tag bumps, printed or (--write) written into the files.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findImageUpdates, type ImageScan } from '../core/images/find.ts';
+import { findImageUpdates } from '../core/images/find.ts';
+import { editsByFile } from '../core/images/requests.ts';
+import { environmentsEditing } from '../core/images/shared.ts';
 import { applyUpdates, type ImageUpdate } from '../core/images/updates.ts';
 import type { Logger } from '../core/ports.ts';
 import type { SecretMasker } from '../core/secrets.ts';
 import type { Workspace } from '../core/workspace.ts';
-import { credentialLookup, readDockerConfig } from '../registry/credentials.ts';
+import { credentialLookup, platformCredentials, readDockerConfig } from '../registry/credentials.ts';
 import { RegistryClient } from '../registry/client.ts';
 import type { Command } from './args.ts';
 
@@ -20,7 +22,10 @@ export interface ImagesContext {
   readonly masker: SecretMasker;
 }
 
-/** The registry client as the CLI and the action configure it: docker config.json and GHCR token. */
+/**
+ * The registry client as the CLI configures it: a docker config.json (its helpers run with `env`,
+ * filtered), the GitHub token for ghcr.io, GitLab's CI_REGISTRY_* login.
+ */
 export function registryFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
@@ -33,12 +38,14 @@ export function registryFromEnv(
       ? path.resolve(cwd, explicit)
       : env.DOCKER_CONFIG
         ? path.join(path.resolve(cwd, env.DOCKER_CONFIG), 'config.json')
-        : undefined;
-  const credentials = credentialLookup(
-    file === undefined ? undefined : readDockerConfig(file),
-    env.GITHUB_TOKEN || undefined,
-    (secret) => masker.add(secret),
-  );
+        : dockerDefault(env.HOME);
+  const credentials = credentialLookup({
+    config: file === undefined ? undefined : readDockerConfig(file),
+    platform: platformCredentials(env),
+    env,
+    mask: (secret) => masker.add(secret),
+    log: (message) => logger.info(message),
+  });
   return new RegistryClient({
     credentials,
     debug: (message) => logger.debug(message),
@@ -46,20 +53,20 @@ export function registryFromEnv(
   });
 }
 
-/** Each file's updates once, even when two environments share the file. */
-export function updatesByFile(scan: ImageScan): Map<string, ImageUpdate[]> {
-  const files = new Map<string, Map<number, ImageUpdate>>();
-  for (const { updates } of scan.environments)
-    for (const update of updates) {
-      const own = files.get(update.file) ?? new Map<number, ImageUpdate>();
-      own.set(update.start, update);
-      files.set(update.file, own);
-    }
-  return new Map([...files].map(([file, updates]) => [file, [...updates.values()]]));
+/**
+ * On a laptop, where `docker login` and `crane auth login` write: ~/.docker/config.json, only when
+ * it exists (no file means anonymous pulls, as with docker).
+ */
+function dockerDefault(home: string | undefined): string | undefined {
+  if (!home) return undefined;
+  const file = path.join(home, '.docker', 'config.json');
+  return existsSync(file) ? file : undefined;
 }
 
-export function formatUpdate(update: ImageUpdate): string {
-  return `${update.file}:${update.line}  ${update.image}  ${update.from} → ${update.to}  (${update.policy})`;
+/** `FILE:LINE  image  old → new  (policy)`, and the environments a shared line affects. */
+export function formatUpdate(update: ImageUpdate, affects: readonly string[] = []): string {
+  const shared = affects.length > 1 ? `  (affects ${affects.join(', ')})` : '';
+  return `${update.file}:${update.line}  ${update.image}  ${update.from} → ${update.to}  (${update.policy})${shared}`;
 }
 
 export async function runImages(
@@ -68,10 +75,16 @@ export async function runImages(
 ): Promise<number> {
   const { workspace, logger } = context;
   const registry = registryFromEnv(context.env, context.cwd, context.masker, logger);
-  const scan = await findImageUpdates(workspace.repo, workspace.config, registry, command.env);
+  // Rendered offline, as `slipway render` does: images are traced to the lines that set them.
+  const scan = await findImageUpdates(workspace.repo, workspace.config, registry, command.env, (env) =>
+    workspace.renderAndValidate(env),
+  );
   for (const skipped of scan.skipped) logger.warn(skipped);
+  for (const note of scan.notes ?? []) logger.warn(note);
   for (const problem of scan.problems) logger.error(problem);
-  const byFile = updatesByFile(scan);
+  // Each file's edits once, even when two environments share the file.
+  const { edits: byFile, conflicts } = editsByFile(scan.environments);
+  for (const conflict of conflicts) logger.warn(conflict);
   const written: string[] = [];
   if (command.write) {
     for (const [file, updates] of byFile) {
@@ -83,20 +96,22 @@ export async function runImages(
   if (command.format === 'json') {
     const environments = scan.environments.map(({ environment, updates }) => ({
       environment,
-      updates: updates.map(({ file, line, image, policy, from, to, digest }) => ({
-        file,
-        line,
-        image,
-        policy,
-        from,
-        to,
-        digest,
+      updates: updates.map((update) => ({
+        file: update.file,
+        line: update.line,
+        image: update.image,
+        policy: update.policy,
+        from: update.from,
+        to: update.to,
+        digest: update.digest,
+        affects: environmentsEditing(scan.environments, update),
       })),
     }));
     context.stdout(`${JSON.stringify({ environments, problems: scan.problems, written }, null, 2)}\n`);
   } else {
     for (const updates of byFile.values())
-      for (const update of updates) context.stdout(`${formatUpdate(update)}\n`);
+      for (const update of updates)
+        context.stdout(`${formatUpdate(update, environmentsEditing(scan.environments, update))}\n`);
     const count = [...byFile.values()].reduce((n, u) => n + u.length, 0);
     logger.info(
       count === 0

@@ -13,6 +13,7 @@ import { DEFAULT_JOB_SETTINGS, parseLockWait } from '../core/job/settings.ts';
 import type { JobContext, JobMode, JobOutcome, JobOutputs, JobSettings } from '../core/job/types.ts';
 import type { Finding } from '../core/manifest.ts';
 import type { Plan } from '../core/plan.ts';
+import type { PlanMode } from '../core/plan-mode.ts';
 import { composeComment } from '../core/report/markdown.ts';
 import { planAsJson, planAsText, plansAsText } from '../core/report/text.ts';
 import type { SecretMasker } from '../core/secrets.ts';
@@ -38,27 +39,21 @@ export type PlanFormat = 'text' | 'markdown' | 'json';
 /** `slipway diff`: 0 no failure, 1 a failure, 2 (with --exit-code) changes exist. */
 export async function runDiff(
   job: LaptopJob,
-  options: { env: string | undefined; format: PlanFormat; exitCode: boolean },
+  options: { env: string | undefined; format: PlanFormat; exitCode: boolean; planMode?: PlanMode },
 ): Promise<number> {
   const envs = await targetEnvironments(options.env, job.workspace, job.git);
   const colour = job.io.isTty && options.format === 'text';
   // Several environments in text are read together: identical changes once, "× N environments".
   const together: Plan[] | undefined = options.format === 'text' && envs.length > 1 ? [] : undefined;
-  const outcome = await run(
-    job,
-    'plan',
-    envs,
-    {},
-    {
-      planned: (report) => {
-        if (report.plan && together) together.push(report.plan);
-        else if (report.plan)
-          job.io.stdout(job.masker.mask(formatPlan(report.plan, options.format, colour, report.findings)));
-        else if (report.failure) job.logger.error(`${report.environment}: ${report.failure}`);
-        return Promise.resolve(undefined);
-      },
+  const outcome = await run(job, 'plan', envs, options.planMode ? { planMode: options.planMode } : {}, {
+    planned: (report) => {
+      if (report.plan && together) together.push(report.plan);
+      else if (report.plan)
+        job.io.stdout(job.masker.mask(formatPlan(report.plan, options.format, colour, report.findings)));
+      else if (report.failure) job.logger.error(`${report.environment}: ${report.failure}`);
+      return Promise.resolve(undefined);
     },
-  );
+  });
   if (together?.length) job.io.stdout(job.masker.mask(plansAsText(together, colour)));
   if (outcome.code !== 0) return 1;
   return options.exitCode && outcome.changes ? 2 : 0;

@@ -135,7 +135,8 @@ async function dispatch(
       // Rendered without a cluster: say so where the output is read, not only in the log.
       if (env.helm.length > 0) io.stdout(`# ${DEFAULT_CAPABILITIES_NOTE}\n`);
       for (const note of result.notes) io.stdout(`# ${note}\n`);
-      io.stdout(docs.join('---\n'));
+      // Anything else holding a Secret's value (a ConfigMap copying a password) is masked too.
+      io.stdout(masker.mask(docs.join('---\n')));
       return hasErrors(result.findings) ? 1 : 0;
     }
     case 'validate': {

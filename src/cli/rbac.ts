@@ -1,8 +1,11 @@
 /**
  * `slipway rbac --env NAME`: prints the RBAC (and the admission policy) of the environment's apply
  * and plan identities, for a cluster admin to review and apply. The namespaces are those the
- * environment renders into unless --namespaces names them.
+ * environment renders into unless --namespaces names them; the render also says which Namespace
+ * objects it creates (the only cluster-scoped rights granted). The inventory and lock namespace is
+ * the environment's `state-namespace` unless --state-namespace names one.
  */
+import type { EnvironmentConfig } from '../core/config.ts';
 import { UserError } from '../core/errors.ts';
 import { rbacYaml } from '../core/rbac/manifests.ts';
 import { scopeOf, crdScopes } from '../core/kinds.ts';
@@ -17,6 +20,16 @@ export interface RbacCommand {
   readonly applyUser: string | undefined;
   /** Overrides --github's (`…:pull_request`): a drift job's or a plan environment's subject too. */
   readonly planUsers: readonly string[] | undefined;
+  /** Overrides the environment's `state-namespace`. */
+  readonly stateNamespace?: string | undefined;
+  /** `--plan-access read-only`: a plan identity with get/list/watch only (read-only plans). */
+  readonly planAccess?: 'dry-run' | 'read-only' | undefined;
+}
+
+interface RenderedScope {
+  readonly namespaces: string[];
+  readonly namespaceObjects: string[];
+  readonly clusterScoped: string[];
 }
 
 export async function runRbac(
@@ -26,25 +39,51 @@ export async function runRbac(
 ): Promise<number> {
   const env = workspace.environment(command.env);
   const { applyUser, planUsers } = identities(command);
-  let namespaces = command.namespaces;
-  const clusterScoped: string[] = [];
-  if (namespaces === undefined) {
-    const result = await workspace.renderAndValidate(env);
-    const objects = withOfflineNamespaces(result.manifests, env).map((m) => m.object);
-    const crds = crdScopes(objects);
-    const found = new Set<string>(env.namespace ? [env.namespace] : []);
-    for (const object of objects) {
-      if (object.apiVersion === 'v1' && object.kind === 'Namespace') found.add(object.metadata.name ?? '');
-      else if (object.metadata.namespace) found.add(object.metadata.namespace);
-      else if (scopeOf(object.apiVersion, object.kind, crds) !== 'namespaced')
-        clusterScoped.push(`${object.kind} ${object.metadata.name ?? ''}`);
-    }
-    namespaces = [...found].filter(Boolean);
+  let scope: RenderedScope | undefined;
+  try {
+    scope = await renderedScope(workspace, env);
+  } catch (error) {
+    // Named namespaces need no render; without one every named namespace may be a Namespace object.
+    if (!(error instanceof UserError) || command.namespaces === undefined) throw error;
   }
+  const namespaces = command.namespaces ?? scope?.namespaces ?? [];
   if (namespaces.length === 0)
     throw new UserError('usage', `environment ${env.name} renders into no namespace: pass --namespaces a,b`);
-  stdout(rbacYaml({ environment: env.name, namespaces, applyUser, planUsers, clusterScoped }));
+  stdout(
+    rbacYaml({
+      environment: env.name,
+      namespaces,
+      applyUser,
+      planUsers,
+      clusterScoped: scope?.clusterScoped ?? [],
+      stateNamespace: command.stateNamespace ?? env.stateNamespace,
+      ...(command.planAccess ? { planAccess: command.planAccess } : {}),
+      ...(scope ? { namespaceObjects: scope.namespaceObjects } : {}),
+    }),
+  );
   return 0;
+}
+
+async function renderedScope(workspace: Workspace, env: EnvironmentConfig): Promise<RenderedScope> {
+  const result = await workspace.renderAndValidate(env);
+  const objects = withOfflineNamespaces(result.manifests, env).map((m) => m.object);
+  const crds = crdScopes(objects);
+  const found = new Set<string>(env.namespace ? [env.namespace] : []);
+  const namespaceObjects: string[] = [];
+  const clusterScoped: string[] = [];
+  for (const object of objects) {
+    if (object.apiVersion === 'v1' && object.kind === 'Namespace') {
+      found.add(object.metadata.name ?? '');
+      namespaceObjects.push(object.metadata.name ?? '');
+    } else if (object.metadata.namespace) found.add(object.metadata.namespace);
+    else if (scopeOf(object.apiVersion, object.kind, crds) !== 'namespaced')
+      clusterScoped.push(`${object.kind} ${object.metadata.name ?? ''}`);
+  }
+  return {
+    namespaces: [...found].filter(Boolean),
+    namespaceObjects: namespaceObjects.filter(Boolean),
+    clusterScoped,
+  };
 }
 
 function identities(command: RbacCommand): { applyUser: string; planUsers: readonly string[] } {

@@ -22,6 +22,9 @@ jobs:
       contents: read
       # Marks the comments of environments a later push no longer touches.
       pull-requests: write
+      # Passes the \`slipway / <env>\` check of every environment the change does not touch, so a
+      # required check never waits for a plan that does not run.
+      checks: write
     outputs:
       environments: \${{ steps.detect.outputs.environments }}
     steps:
@@ -222,7 +225,8 @@ jobs:
           kubeconfig: \${{ secrets.KUBECONFIG }}
 `,
     'slipway-images.yml': `# Image updates: newer tags that the \`image-policies\` in slipway.yaml allow become one pull
-# request per environment on the branch slipway/images/<env>, updated on each run and closed when
+# request per environment on the branch slipway/images/<env> (or one for all on slipway/images/all
+# with \`image-pull-requests: grouped\` in slipway.yaml), updated on each run and closed when
 # nothing is left to bump; the plan workflow then plans it against the cluster like any change.
 # No cluster credentials: the pull request is the only write. Pull requests opened with the job's
 # own token start no workflows (a GitHub rule), so give a GitHub App or fine-grained token with
@@ -252,6 +256,9 @@ jobs:
           command: images
           github-token: \${{ secrets.SLIPWAY_IMAGES_TOKEN || github.token }}
           registry-config: \${{ secrets.REGISTRY_CONFIG }}
+        env:
+          # ghcr.io: the job's own token reads packages (an App or fine-grained token cannot).
+          GITHUB_TOKEN: \${{ github.token }}
 `,
   };
 }

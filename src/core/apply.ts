@@ -4,9 +4,9 @@ import { describeError, UserError } from './errors.ts';
 import { writeAdoption } from './adopt.ts';
 import { healthOf, isSettled, type Health } from './health.ts';
 import { waitForHealth } from './health-wait.ts';
+import { locateInventory, moveInventory } from './inventory-move.ts';
 import {
   mergeEntries,
-  readInventory,
   sameEntries,
   writeInventory,
   type Inventory,
@@ -87,12 +87,17 @@ export async function applyEnvironment(
     : await acquireLock(
         kube,
         env.name,
-        { holder: options.lockHolder, leaseSeconds: 60, waitSeconds: options.lockWaitSeconds },
+        {
+          namespace: env.stateNamespace,
+          holder: options.lockHolder,
+          leaseSeconds: 60,
+          waitSeconds: options.lockWaitSeconds,
+        },
         logger,
       );
   const unregister = lock && options.onInterrupt ? options.onInterrupt(() => lock.release()) : undefined;
   try {
-    const inventory = await readInventory(kube, env.name);
+    const inventory = await locateInventory(kube, env, logger, options.repository);
     await refuseStaleCommit(env, inventory, options);
     const plan = await logger.group(`${env.name}: plan`, () =>
       planEnvironment(env, manifests, {
@@ -132,10 +137,16 @@ export async function applyEnvironment(
     // Record this run's repository from the first write on (adopting an inventory without one).
     const repository = options.repository ?? inventory.repository;
     let current = inventory;
-    const widened = mergeEntries(inventory.entries, rendered);
-    if (widened.length !== inventory.entries.length) {
+    if (inventory.movedFrom) {
+      // Before any object is written: from here on the new place is the inventory.
+      lock?.fence('moving the inventory');
+      current = await moveInventory(kube, { ...inventory, repository }, logger);
+      writes++;
+    }
+    const widened = mergeEntries(current.entries, rendered);
+    if (widened.length !== current.entries.length) {
       lock?.fence('recording the inventory');
-      current = await writeInventory(kube, { ...inventory, entries: widened, repository });
+      current = await writeInventory(kube, { ...current, entries: widened, repository });
       writes++;
     }
     const outcomes: ObjectOutcome[] = [];
@@ -338,6 +349,11 @@ function refuseForeignInventory(plan: Plan): void {
   if (foreign)
     throw new UserError('prune', foreign.message, {
       hint: 'each repository needs its own environment names on a shared cluster',
+    });
+  const lost = plan.refusals?.find((r) => r.rule === 'inventory-lost');
+  if (lost)
+    throw new UserError('prune', lost.message, {
+      hint: 'see "state-namespace" in the README: moving it moves the inventory when the old one can be read',
     });
 }
 

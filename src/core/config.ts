@@ -7,9 +7,11 @@ import { parseYamlDocuments } from './yaml.ts';
 import { parseDuration } from './duration.ts';
 import { parseHealthChecks, type HealthCheckRule } from './health-rules.ts';
 import { parseImagePolicies, type ImagePolicy } from './images/policy.ts';
+import { parseImageRequestMode, type ImageRequestMode } from './images/requests.ts';
 import { parseIgnoreDifferences } from './noise/config.ts';
 import type { IgnoreRule } from './noise/rules.ts';
 import { parseRiskLevels } from './risk/config.ts';
+import { DEFAULT_PLAN_MODE, isPlanMode, PLAN_MODES, type PlanMode } from './plan-mode.ts';
 import type { RiskId, RiskLevel } from './risk/rules.ts';
 
 /** A Helm release rendered into an environment; names follow Flux's HelmRelease so they copy across. */
@@ -73,6 +75,13 @@ export interface EnvironmentConfig {
   readonly allowRemote: boolean;
   /** `require-reviewed-plan: true`: an apply whose plan is not the reviewed one writes nothing. */
   readonly requireReviewedPlan: boolean;
+  /** `plan-mode`: how plans compare with live: server dry-run, read-only estimate, or auto (plan-mode.ts). */
+  readonly planMode: PlanMode;
+  /**
+   * `state-namespace`: where the environment's inventory (ConfigMap) and lock (Lease) live; an
+   * identity bound only in this namespace can then run Slipway (see inventory-move.ts for a change).
+   */
+  readonly stateNamespace: string;
 }
 
 export interface SlipwayConfig {
@@ -81,11 +90,16 @@ export interface SlipwayConfig {
   readonly environments: ReadonlyMap<string, EnvironmentConfig>;
   /** `image-policies:`: which newer image tags `slipway images` proposes. */
   readonly imagePolicies?: readonly ImagePolicy[];
+  /** `image-pull-requests:`: one image pull request per environment (default), or one grouped. */
+  readonly imagePullRequests?: ImageRequestMode;
 }
 
 export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
+/** Where inventories and locks live unless `state-namespace` says otherwise. */
+export const DEFAULT_STATE_NAMESPACE = 'slipway-system';
 export const PROTECTED_KINDS = ['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim'] as const;
 
+const TOP_KEYS = new Set(['environments', 'image-policies', 'image-pull-requests', 'state-namespace']);
 const ENV_KEYS = new Set([
   'path',
   'namespace',
@@ -103,6 +117,8 @@ const ENV_KEYS = new Set([
   'ignore-differences',
   'remote',
   'require-reviewed-plan',
+  'plan-mode',
+  'state-namespace',
 ]);
 const HELM_KEYS = new Set([
   'releaseName',
@@ -160,12 +176,12 @@ function conventionalConfig(repo: RepoPaths): SlipwayConfig {
   const environments = new Map<string, EnvironmentConfig>();
   for (const name of names) {
     repo.resolve(`clusters/${name}`, `environment "${name}" path`);
-    environments.set(name, defaultEnvironment(name, `clusters/${name}`));
+    environments.set(name, defaultEnvironment(name, `clusters/${name}`, DEFAULT_STATE_NAMESPACE));
   }
   return { file: undefined, environments };
 }
 
-function defaultEnvironment(name: string, envPath: string): EnvironmentConfig {
+function defaultEnvironment(name: string, envPath: string, stateNamespace: string): EnvironmentConfig {
   return {
     name,
     path: envPath,
@@ -184,6 +200,8 @@ function defaultEnvironment(name: string, envPath: string): EnvironmentConfig {
     ignoreDifferences: [],
     allowRemote: false,
     requireReviewedPlan: false,
+    planMode: DEFAULT_PLAN_MODE,
+    stateNamespace,
   };
 }
 
@@ -209,20 +227,22 @@ export function parseConfig(
 
   const environments = new Map<string, EnvironmentConfig>();
   let imagePolicies: ImagePolicy[] = [];
+  let imagePullRequests: ImageRequestMode = 'per-environment';
   if (!isPlainObject(raw)) {
     problem('', 'the file must be a mapping with an `environments:` key');
   } else {
     for (const key of Object.keys(raw)) {
-      if (key !== 'environments' && key !== 'image-policies')
-        problem(key, `unknown key "${key}" (allowed: environments, image-policies)`);
+      if (!TOP_KEYS.has(key)) problem(key, `unknown key "${key}" (allowed: ${[...TOP_KEYS].join(', ')})`);
     }
     imagePolicies = parseImagePolicies(raw['image-policies'], problem);
+    imagePullRequests = parseImageRequestMode(raw['image-pull-requests'], problem);
+    const stateNamespace = namespaceName(raw, 'state-namespace', '', problem) ?? DEFAULT_STATE_NAMESPACE;
     const envs = raw.environments;
     if (!isPlainObject(envs) || Object.keys(envs).length === 0) {
       problem('environments', '`environments:` must map at least one environment name to its settings');
     } else {
       for (const [name, value] of Object.entries(envs)) {
-        const env = parseEnvironment(name, value, `environments.${name}`, problem, repo);
+        const env = parseEnvironment(name, value, `environments.${name}`, problem, repo, stateNamespace);
         if (env) environments.set(name, env);
       }
     }
@@ -246,7 +266,7 @@ export function parseConfig(
       },
     );
   }
-  return { file, environments, imagePolicies };
+  return { file, environments, imagePolicies, imagePullRequests };
 }
 
 type Problem = (keyPath: string, message: string) => void;
@@ -259,10 +279,13 @@ function parseEnvironment(
   at: string,
   problem: Problem,
   repo: RepoPaths,
+  stateNamespace: string,
 ): EnvironmentConfig | undefined {
   if (!NAME.test(name) || name.length > 63) {
     problem(at, `environment name "${name}" must be lowercase letters, digits and '-'`);
   }
+  // `all` already means every environment (re-sync input, the grouped image branch).
+  if (name === 'all') problem(at, 'environment name "all" is reserved: it means every environment');
   if (!isPlainObject(value)) {
     problem(at, `environment "${name}" must be a mapping with at least \`path:\``);
     return undefined;
@@ -274,7 +297,7 @@ function parseEnvironment(
         `unknown key "${key}" in environment "${name}" (allowed: ${[...ENV_KEYS].join(', ')})`,
       );
   }
-  const env = defaultEnvironment(name, '');
+  const env = defaultEnvironment(name, '', stateNamespace);
   const envPath = str(value, 'path', at, problem, true);
   let resolvedPath = '';
   if (envPath !== undefined) {
@@ -373,9 +396,10 @@ function parseEnvironment(
   const remote = str(value, 'remote', at, problem);
   if (remote !== undefined && remote !== 'allow' && remote !== 'deny')
     problem(`${at}.remote`, `remote must be "allow" or "deny", got "${remote}"`);
-  const namespace = str(value, 'namespace', at, problem);
-  if (namespace !== undefined && !NAME.test(namespace))
-    problem(`${at}.namespace`, `namespace "${namespace}" is not a valid namespace name`);
+  const planMode = str(value, 'plan-mode', at, problem);
+  if (planMode !== undefined && !isPlanMode(planMode))
+    problem(`${at}.plan-mode`, `plan-mode must be one of ${PLAN_MODES.join(', ')}, got "${planMode}"`);
+  const namespace = namespaceName(value, 'namespace', at, problem);
   return {
     name,
     path: resolvedPath,
@@ -394,6 +418,8 @@ function parseEnvironment(
     ignoreDifferences,
     allowRemote: remote === 'allow',
     requireReviewedPlan: bool(value, 'require-reviewed-plan', at, problem) ?? env.requireReviewedPlan,
+    planMode: planMode !== undefined && isPlanMode(planMode) ? planMode : env.planMode,
+    stateNamespace: namespaceName(value, 'state-namespace', at, problem) ?? env.stateNamespace,
   };
 }
 
@@ -471,6 +497,18 @@ function str(
     problem(`${at}.${key}`, `"${key}" must be a string, got ${typeName(value)}`);
     return undefined;
   }
+  return value;
+}
+
+function namespaceName(
+  obj: Record<string, unknown>,
+  key: string,
+  at: string,
+  problem: Problem,
+): string | undefined {
+  const value = str(obj, key, at, problem);
+  if (value !== undefined && (!NAME.test(value) || value.length > 63))
+    problem(at ? `${at}.${key}` : key, `${key} "${value}" is not a valid namespace name`);
   return value;
 }
 

@@ -1,9 +1,10 @@
 import type { EnvironmentConfig } from './config.ts';
 import { OWNER_LABEL, PRUNE_ANNOTATION } from './constants.ts';
 import { describeError, UserError } from './errors.ts';
-import { APPLYSET_PART_OF_LABEL, applySetId, readInventory } from './inventory.ts';
+import { APPLYSET_PART_OF_LABEL, applySetId } from './inventory.ts';
+import { locateInventory } from './inventory-move.ts';
 import { describeRef, groupOf, refOf, type KubeObject, type ObjectRef } from './objects.ts';
-import type { KubeApi } from './ports.ts';
+import type { KubeApi, Logger } from './ports.ts';
 
 export interface OwnerCheck {
   /** The object belongs to another environment: planning it here is an error. */
@@ -22,11 +23,13 @@ export interface OwnerCheck {
 export class ForeignOwners {
   private readonly kube: KubeApi;
   private readonly env: EnvironmentConfig;
+  private readonly logger: Logger;
   private readonly inventories = new Map<string, Promise<readonly ObjectRef[]>>();
 
-  constructor(kube: KubeApi, env: EnvironmentConfig) {
+  constructor(kube: KubeApi, env: EnvironmentConfig, logger: Logger) {
     this.kube = kube;
     this.env = env;
+    this.logger = logger;
   }
 
   async check(live: KubeObject): Promise<OwnerCheck> {
@@ -35,7 +38,7 @@ export class ForeignOwners {
     const ref = refOf(live);
     if (owner === undefined) {
       const partOf = labels[APPLYSET_PART_OF_LABEL];
-      return partOf && partOf !== applySetId(this.env.name)
+      return partOf && partOf !== applySetId(this.env.name, this.env.stateNamespace)
         ? {
             note: `leaves ApplySet ${partOf} (its ${APPLYSET_PART_OF_LABEL} label becomes this environment's)`,
           }
@@ -61,7 +64,12 @@ export class ForeignOwners {
   private inventoryOf(environment: string): Promise<readonly ObjectRef[]> {
     let entries = this.inventories.get(environment);
     if (!entries) {
-      entries = readInventory(this.kube, environment).then((inventory) => inventory.entries);
+      // Environments of one repository usually share a state namespace; else the default's.
+      entries = locateInventory(
+        this.kube,
+        { name: environment, stateNamespace: this.env.stateNamespace },
+        this.logger,
+      ).then((inventory) => inventory.entries);
       this.inventories.set(environment, entries);
     }
     return entries;

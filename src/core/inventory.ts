@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UserError } from './errors.ts';
+import { describeError, UserError } from './errors.ts';
 import { groupOf, isPlainObject, objectKey, type KubeObject, type ObjectRef } from './objects.ts';
 import type { KubeApi } from './ports.ts';
 
@@ -9,9 +9,8 @@ import type { KubeApi } from './ports.ts';
  * `applyset.kubernetes.io/part-of`. Unlike kubectl, the full member list is also stored in the
  * ConfigMap's data (about 1 MiB of room, against 256 KiB for annotations), so a prune preview needs
  * one GET instead of a LIST of every kind in every namespace, and a member that lost its label is
- * still known.
+ * still known. It lives in the environment's `state-namespace` (config.ts), next to its lock.
  */
-export const INVENTORY_NAMESPACE = 'slipway-system';
 export const APPLYSET_ID_LABEL = 'applyset.kubernetes.io/id';
 export const APPLYSET_PART_OF_LABEL = 'applyset.kubernetes.io/part-of';
 export const APPLYSET_TOOLING = 'applyset.kubernetes.io/tooling';
@@ -21,8 +20,13 @@ export const TOOLING = 'slipway/v1';
 
 export type InventoryEntry = ObjectRef;
 
+/** Already says which state-namespace request failed and what to change. */
+class StateError extends UserError {}
+
 export interface Inventory {
   readonly environment: string;
+  /** The namespace the ConfigMap is (or will be) in: the environment's state namespace. */
+  readonly namespace: string;
   readonly entries: InventoryEntry[];
   readonly commit: string | undefined;
   readonly appliedAt: string | undefined;
@@ -33,6 +37,11 @@ export interface Inventory {
   readonly repository?: string | undefined;
   /** The ConfigMap as read, for optimistic concurrency on update. */
   readonly resourceVersion: string | undefined;
+  /**
+   * Read from where an earlier `state-namespace` kept it (inventory-move.ts): the apply writes it
+   * to `namespace`, then deletes this one (guarded by its resourceVersion).
+   */
+  readonly movedFrom?: { readonly namespace: string; readonly resourceVersion: string | undefined };
 }
 
 export function inventoryName(environment: string): string {
@@ -40,23 +49,31 @@ export function inventoryName(environment: string): string {
 }
 
 /** kubectl's ApplySet id: `applyset-` + unpadded URL-safe base64 of sha256(name.namespace.Kind.group) + `-v1`. */
-export function applySetId(environment: string): string {
+export function applySetId(environment: string, namespace: string): string {
   const digest = createHash('sha256')
-    .update(`${inventoryName(environment)}.${INVENTORY_NAMESPACE}.ConfigMap.`)
+    .update(`${inventoryName(environment)}.${namespace}.ConfigMap.`)
     .digest('base64url');
   return `applyset-${digest}-v1`;
 }
 
-export function emptyInventory(environment: string): Inventory {
-  return { environment, entries: [], commit: undefined, appliedAt: undefined, resourceVersion: undefined };
+export function emptyInventory(environment: string, namespace: string): Inventory {
+  return {
+    environment,
+    namespace,
+    entries: [],
+    commit: undefined,
+    appliedAt: undefined,
+    resourceVersion: undefined,
+  };
 }
 
 export function decodeInventory(environment: string, configMap: KubeObject): Inventory {
+  const namespace = configMap.metadata.namespace ?? '';
   const tooling = configMap.metadata.annotations?.[APPLYSET_TOOLING];
   if (tooling !== undefined && !tooling.startsWith('slipway/')) {
     throw new UserError(
       'prune',
-      `ConfigMap ${INVENTORY_NAMESPACE}/${inventoryName(environment)} is an ApplySet of "${tooling}", not Slipway's`,
+      `ConfigMap ${namespace}/${inventoryName(environment)} is an ApplySet of "${tooling}", not Slipway's`,
       {
         hint: 'another tool manages this inventory; rename the environment or remove that ApplySet',
       },
@@ -75,7 +92,7 @@ export function decodeInventory(environment: string, configMap: KubeObject): Inv
       // Someone edited the inventory by hand: refuse rather than prune from a guess.
       throw new UserError(
         'prune',
-        `the inventory ${INVENTORY_NAMESPACE}/${inventoryName(environment)} is damaged (data.objects is not a JSON list)`,
+        `the inventory ${namespace}/${inventoryName(environment)} is damaged (data.objects is not a JSON list)`,
         {
           hint: 'restore it from a backup, or delete the ConfigMap: the next apply records a new inventory (objects no longer in Git are then not pruned)',
         },
@@ -90,6 +107,7 @@ export function decodeInventory(environment: string, configMap: KubeObject): Inv
   }
   return {
     environment,
+    namespace,
     entries,
     commit: typeof data.commit === 'string' && data.commit ? data.commit : undefined,
     appliedAt: typeof data.appliedAt === 'string' ? data.appliedAt : undefined,
@@ -107,7 +125,7 @@ export function encodeInventory(inventory: Inventory): KubeObject {
     ...new Set(
       entries
         .map((e) => e.namespace)
-        .filter((ns): ns is string => ns !== undefined && ns !== INVENTORY_NAMESPACE),
+        .filter((ns): ns is string => ns !== undefined && ns !== inventory.namespace),
     ),
   ].sort();
   return {
@@ -115,9 +133,9 @@ export function encodeInventory(inventory: Inventory): KubeObject {
     kind: 'ConfigMap',
     metadata: {
       name: inventoryName(inventory.environment),
-      namespace: INVENTORY_NAMESPACE,
+      namespace: inventory.namespace,
       labels: {
-        [APPLYSET_ID_LABEL]: applySetId(inventory.environment),
+        [APPLYSET_ID_LABEL]: applySetId(inventory.environment, inventory.namespace),
         'app.kubernetes.io/managed-by': 'slipway',
       },
       annotations: {
@@ -158,34 +176,53 @@ export function sameEntries(a: readonly InventoryEntry[], b: readonly InventoryE
   return b.every((entry) => keys.has(`${entry.apiVersion} ${objectKey(entry)}`));
 }
 
-const INVENTORY_REF = (environment: string): ObjectRef => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  namespace: INVENTORY_NAMESPACE,
-  name: inventoryName(environment),
-});
+export function inventoryRef(environment: string, namespace: string): ObjectRef {
+  return { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: inventoryName(environment) };
+}
 
-export async function readInventory(kube: KubeApi, environment: string): Promise<Inventory> {
-  const configMap = await kube.get(INVENTORY_REF(environment));
-  return configMap ? decodeInventory(environment, configMap) : emptyInventory(environment);
+export async function readInventory(
+  kube: KubeApi,
+  environment: string,
+  namespace: string,
+): Promise<Inventory> {
+  const ref = inventoryRef(environment, namespace);
+  const configMap = await kube.get(ref).catch((error: unknown) => {
+    throw stateAccessError(error, `read the inventory of "${environment}"`, ref);
+  });
+  return configMap ? decodeInventory(environment, configMap) : emptyInventory(environment, namespace);
 }
 
 /** Writes the inventory, creating its namespace and ConfigMap on first use. */
 export async function writeInventory(kube: KubeApi, inventory: Inventory): Promise<Inventory> {
   const object = encodeInventory(inventory);
+  const ref = inventoryRef(inventory.environment, inventory.namespace);
   let written: KubeObject;
-  if (inventory.resourceVersion) {
-    written = await kube.replace(object);
-  } else {
-    await ensureNamespace(kube, INVENTORY_NAMESPACE);
-    written = await kube.create(object);
+  try {
+    if (inventory.resourceVersion) {
+      written = await kube.replace(object);
+    } else {
+      await ensureNamespace(kube, inventory.namespace);
+      written = await kube.create(object);
+    }
+  } catch (error) {
+    throw stateAccessError(error, `record the inventory of "${inventory.environment}"`, ref);
   }
   return { ...inventory, resourceVersion: written.metadata.resourceVersion };
 }
 
+/**
+ * Makes sure a namespace Slipway keeps its state in exists. An identity bound only inside the
+ * namespace (a Role) may not read Namespace objects: then the namespace is taken to exist and the
+ * ConfigMap or Lease is used directly; if it does not, that request fails and says why.
+ */
 export async function ensureNamespace(kube: KubeApi, name: string): Promise<void> {
   const ref = { apiVersion: 'v1', kind: 'Namespace', name };
-  if (await kube.get(ref)) return;
+  try {
+    if (await kube.get(ref)) return;
+  } catch (error) {
+    if (error instanceof UserError && error.kind === 'permission') return;
+    throw error;
+  }
   try {
     await kube.create({
       apiVersion: 'v1',
@@ -193,6 +230,38 @@ export async function ensureNamespace(kube: KubeApi, name: string): Promise<void
       metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
     });
   } catch (error) {
-    if (!(error instanceof UserError && error.kind === 'conflict')) throw error; // created meanwhile
+    if (error instanceof UserError && error.kind === 'conflict') return; // created meanwhile
+    if (!(error instanceof UserError && error.kind === 'permission')) throw error;
+    throw new StateError(
+      'permission',
+      `the namespace "${name}" (state-namespace: where Slipway keeps inventories and locks) does not exist, and this identity cannot create namespaces: ${describeError(error)}`,
+      {
+        hint: `create the namespace "${name}" once as a cluster admin (kubectl create namespace ${name}), or set state-namespace in slipway.yaml to a namespace that exists`,
+      },
+    );
   }
+}
+
+/**
+ * A refused request on Slipway's own records (inventory ConfigMap, lock Lease), said with what to
+ * change: the server's message names the verb, resource and namespace; this adds the config key.
+ */
+export function stateAccessError(error: unknown, doing: string, ref: ObjectRef): unknown {
+  if (!(error instanceof UserError) || error instanceof StateError) return error;
+  const where = `${ref.kind} ${ref.namespace ?? ''}/${ref.name}`;
+  if (error.kind === 'permission' && !error.message.includes('ValidatingAdmissionPolicy'))
+    return new StateError('permission', `cannot ${doing} (${where}): ${error.message}`, {
+      cause: error,
+      hint: `grant this identity that verb on ${ref.kind === 'Lease' ? 'leases' : 'configmaps'} in the namespace "${ref.namespace ?? ''}" (slipway rbac prints the Role), or set state-namespace in slipway.yaml to a namespace where it has it`,
+    });
+  if (error.kind === 'cluster' && /namespaces? "?[^ "]*"? not found/i.test(error.message))
+    return new StateError(
+      'cluster',
+      `cannot ${doing} (${where}): the namespace "${ref.namespace ?? ''}" does not exist`,
+      {
+        cause: error,
+        hint: `create it once as a cluster admin (kubectl create namespace ${ref.namespace ?? ''}), or set state-namespace in slipway.yaml to a namespace that exists`,
+      },
+    );
+  return error;
 }

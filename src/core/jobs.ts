@@ -2,10 +2,11 @@ import { checkClusterPin } from './apply.ts';
 import { planDigest } from './plan-digest.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';
-import { readInventory } from './inventory.ts';
+import { locateInventory } from './inventory-move.ts';
 import type { Finding } from './manifest.ts';
 import type { Annotation } from './platform.ts';
 import { planEnvironment } from './plan.ts';
+import type { PlanMode } from './plan-mode.ts';
 import type { GitHistory, KubeApi, Logger } from './ports.ts';
 import type { EnvironmentReport } from './report/markdown.ts';
 import { describeRef } from './objects.ts';
@@ -27,6 +28,8 @@ export async function planReport(
   concurrency: number,
   /** The change's base revision: adds the danger lint (selector changes, removed PVCs…) against it. */
   base?: { readonly revision: string; readonly git: GitHistory },
+  /** Server dry-run, read-only estimate or auto (plan-mode.ts); an override, else the environment's. */
+  planMode: PlanMode = env.planMode,
 ): Promise<EnvironmentReport> {
   let findings: Finding[] = [];
   const kube = cluster?.kube;
@@ -54,7 +57,7 @@ export async function planReport(
       };
     }
     if (!kube) return { environment: env.name, plan: undefined, findings, failure: undefined };
-    const inventory = await readInventory(kube, env.name);
+    const inventory = await locateInventory(kube, env, logger, workspace.repository);
     const plan = await logger.group(`${env.name}: plan`, () =>
       planEnvironment(env, rendered.manifests, {
         kube,
@@ -62,6 +65,7 @@ export async function planReport(
         concurrency,
         inventory,
         repository: workspace.repository,
+        planMode,
       }),
     );
     logger.info(

@@ -1,9 +1,11 @@
 import { describeError, UserError } from './errors.ts';
-import { ensureNamespace, INVENTORY_NAMESPACE } from './inventory.ts';
+import { ensureNamespace, stateAccessError } from './inventory.ts';
 import { isPlainObject, type KubeObject, type ObjectRef } from './objects.ts';
 import type { KubeApi, Logger } from './ports.ts';
 
 export interface LockOptions {
+  /** The environment's state namespace (config.ts `state-namespace`), where the Lease lives. */
+  readonly namespace: string;
   readonly holder: string;
   /** A holder that stops renewing loses the lock after this long. */
   readonly leaseSeconds: number;
@@ -64,14 +66,28 @@ export async function acquireLock(
   options: LockOptions,
   logger: Logger,
 ): Promise<HeldLock> {
-  const now = options.now ?? (() => performance.now());
   const ref = {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    namespace: INVENTORY_NAMESPACE,
+    namespace: options.namespace,
     name: lockName(environment),
   };
-  await ensureNamespace(kube, INVENTORY_NAMESPACE);
+  try {
+    return await acquire(kube, environment, ref, options, logger);
+  } catch (error) {
+    throw stateAccessError(error, `take the lock of "${environment}"`, ref);
+  }
+}
+
+async function acquire(
+  kube: KubeApi,
+  environment: string,
+  ref: ObjectRef & { namespace: string },
+  options: LockOptions,
+  logger: Logger,
+): Promise<HeldLock> {
+  const now = options.now ?? (() => performance.now());
+  await ensureNamespace(kube, ref.namespace);
   const deadline = now() + options.waitSeconds * 1000;
   let observed: { record: string; at: number } | undefined;
   let announced = false;

@@ -12,10 +12,18 @@ import type { Plan } from './plan.ts';
  * - `changes`: each create/update/delete/orphan/error row with the lines its diff adds or removes.
  * Secret values enter neither in the clear nor hashed (a published hash of a short password can be
  * tested offline against guesses): a Secret counts by its key names, and by whether a value changes.
+ *
+ * A read-only plan's diffs are estimates (plan-mode.ts): without the server's defaults they differ
+ * from a dry-run's for the same render and cluster, so its `changes` cannot equal a dry-run plan's.
+ * Such a digest says so (`fidelity`), and the apply compares it with a read-only estimate of its
+ * own plan, made the same way from the same live objects (job/reviewed-plan.ts), never with its
+ * dry-run. The hash of a server plan is as it always was.
  */
 export interface PlanDigest {
   readonly render: string;
   readonly changes: string;
+  /** Set when some of the plan's objects were estimated rather than dry-run. */
+  readonly fidelity?: 'read-only-estimate';
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -34,7 +42,11 @@ export function planDigest(manifests: readonly Manifest[], plan: Plan): PlanDige
       }),
     )
     .sort();
-  return { render: sha256(`[${objects.join(',')}]`), changes: sha256(`[${changes.join(',')}]`) };
+  return {
+    render: sha256(`[${objects.join(',')}]`),
+    changes: sha256(`[${changes.join(',')}]`),
+    ...(plan.fidelity ? { fidelity: 'read-only-estimate' as const } : {}),
+  };
 }
 
 function withoutSecretValues(object: KubeObject): KubeObject {
@@ -52,7 +64,8 @@ const MARKER = /^<!-- slipway:digest (\{[^\n]*?\}) -->$/m;
 
 /** The hidden line a plan comment carries its digest in. */
 export function digestLine(digest: PlanDigest): string {
-  return `<!-- slipway:digest ${JSON.stringify({ render: digest.render, changes: digest.changes })} -->`;
+  const { render, changes, fidelity } = digest;
+  return `<!-- slipway:digest ${JSON.stringify({ render, changes, ...(fidelity ? { fidelity } : {}) })} -->`;
 }
 
 /** The digest a plan comment recorded, or undefined (an older comment, or none was made). */
@@ -60,11 +73,13 @@ export function readDigest(body: string): PlanDigest | undefined {
   const json = MARKER.exec(body)?.[1];
   if (!json) return undefined;
   try {
-    const value = JSON.parse(json) as { render?: unknown; changes?: unknown };
+    const value = JSON.parse(json) as { render?: unknown; changes?: unknown; fidelity?: unknown };
     const hex = /^[0-9a-f]{64}$/;
     if (typeof value.render !== 'string' || typeof value.changes !== 'string') return undefined;
     if (!hex.test(value.render) || !hex.test(value.changes)) return undefined;
-    return { render: value.render, changes: value.changes };
+    const estimated =
+      value.fidelity === 'read-only-estimate' ? { fidelity: 'read-only-estimate' as const } : {};
+    return { render: value.render, changes: value.changes, ...estimated };
   } catch {
     return undefined;
   }

@@ -14,6 +14,14 @@ import { adoptionOf, describeAdoption, previewAdoption, type Adoption } from './
 import { ForeignOwners } from './foreign-owner.ts';
 import { takenFields, type TakenFields } from './ownership.ts';
 import { planDeletions } from './plan-deletion.ts';
+import {
+  fidelitySummary,
+  PlanFidelity,
+  type Fidelity,
+  type FidelitySummary,
+  type PlanMode,
+} from './plan-mode.ts';
+import { inventoryMoveNote, lostInventoryRefusal } from './inventory-move.ts';
 import { inventoryOwnerCheck, pruneBudgetRefusal, type PlanRefusal } from './prune-guard.ts';
 import type { KubeApi, Logger } from './ports.ts';
 import { desiredObjects, scopedEntries } from './prepare.ts';
@@ -49,6 +57,8 @@ export interface PlannedObject {
   readonly keepInInventory?: boolean;
   /** An update whose only change is Slipway's own labels (noise/builtin.ts): shown as "adopt". */
   readonly adoptOnly?: boolean;
+  /** How the result was obtained (plan-mode.ts); absent for deletes, errors and deferred rows. */
+  readonly fidelity?: Fidelity;
 }
 
 export interface PlanSummary {
@@ -74,6 +84,8 @@ export interface Plan {
   readonly notes?: readonly string[];
   /** The risk summary (risk/assess.ts): what a reviewer should read first. */
   readonly risks?: readonly Risk[];
+  /** Present when some objects were estimated, not dry-run (a read-only plan). */
+  readonly fidelity?: FidelitySummary;
 }
 
 export interface PlanContext {
@@ -86,6 +98,8 @@ export interface PlanContext {
   readonly repository?: string | undefined;
   /** `--force`: refusals become notes, the apply goes ahead. */
   readonly force?: boolean;
+  /** plan-mode.ts; absent means `server`: an apply never works from an estimate. */
+  readonly planMode?: PlanMode;
 }
 
 /**
@@ -132,8 +146,9 @@ export async function planEnvironment(
       )
       .map(({ object }) => object.metadata.name ?? ''),
   );
-  const owners = new ForeignOwners(kube, env);
-  const shared: PlanShared = { kinds, renderedCrds, newNamespaces, env, kube, owners };
+  const owners = new ForeignOwners(kube, env, context.logger);
+  const fidelity = new PlanFidelity(context.planMode ?? 'server', env.name, context.logger);
+  const shared: PlanShared = { kinds, renderedCrds, newNamespaces, env, kube, owners, fidelity };
   const progress = progressReporter(desired.length, 5_000, (done, total) =>
     context.logger.info(`${env.name}: planned ${done}/${total} objects`),
   );
@@ -160,7 +175,12 @@ export async function planEnvironment(
   for (const row of objects) summary[row.action]++;
   const adoptOnly = objects.filter((row) => row.adoptOnly).length;
   if (adoptOnly > 0) summary.adopt = adoptOnly;
-  const { refusals, notes } = planGuards(env, context, summary.delete);
+  const { refusals, notes } = planGuards(
+    env,
+    context,
+    summary.delete,
+    objects.map((row) => row.live),
+  );
   const adopted = objects.filter((row) => row.adopts).length;
   if (adopted > 0)
     notes.push(
@@ -168,7 +188,9 @@ export async function planEnvironment(
     );
   for (const refusal of refusals) context.logger.error(`${env.name}: ${refusal.message}`);
   for (const note of notes) context.logger.warn(`${env.name}: ${note}`);
+  const estimated = fidelitySummary(objects);
   return {
+    ...(estimated ? { fidelity: estimated } : {}),
     environment: env.name,
     objects,
     summary,
@@ -239,13 +261,14 @@ interface PlanShared {
   readonly env: EnvironmentConfig;
   readonly kube: KubeApi;
   readonly owners: ForeignOwners;
+  readonly fidelity: PlanFidelity;
 }
 
 async function planObject(
   rendered: KubeObject,
   manifest: Manifest,
   live: KubeObject | undefined,
-  { kinds, renderedCrds, newNamespaces, env, kube, owners }: PlanShared,
+  { kinds, renderedCrds, newNamespaces, env, kube, owners, fidelity }: PlanShared,
 ): Promise<PlannedObject> {
   const ref = refOf(rendered);
   // ignore-differences: what is ignored is never changed by the apply (see noise/rules.ts).
@@ -294,16 +317,23 @@ async function planObject(
   let note = notes.length ? notes.join('; ') : undefined;
   // No dry-run when the live object shows that applying cannot change it (most rows of a re-plan).
   if (live && !adopts && appliesNoChange(object, live))
-    return { ...base, action: 'unchanged', diff: '', note };
+    return { ...base, action: 'unchanged', diff: '', note, fidelity: fidelity.current };
   try {
-    const dryRun = await kube.apply(object, { dryRun: true, force: env.forceConflicts });
-    // The dry-run cannot see the adoption (written only on apply): preview what it removes.
-    const preview = live && adopts ? await previewAdoption(kube, live, dryRun.object) : undefined;
+    const dryRun = await fidelity.result(object, live, () =>
+      kube.apply(object, { dryRun: true, force: env.forceConflicts }),
+    );
+    const measured = { fidelity: dryRun.fidelity };
+    // The dry-run cannot see the adoption (written only on apply): preview what it removes. The
+    // estimate already removes it.
+    const preview =
+      live && adopts && dryRun.fidelity === 'server-dry-run'
+        ? await previewAdoption(kube, live, dryRun.object)
+        : undefined;
     const result = preview?.object ?? dryRun.object;
     if (preview?.problem) note = note ? `${note}; ${preview.problem}` : preview.problem;
     const taken = takenFields(live, dryRun.object).filter((t) => !adopts?.managers.includes(t.manager));
     if (dryRun.created || !live)
-      return { ...base, action: 'create', diff: sideDiff(live, result, ref), note, taken };
+      return { ...base, ...measured, action: 'create', diff: sideDiff(live, result, ref), note, taken };
     // Unchanged rows need no YAML and no diff text; ignored fields count as they are live.
     const shown = ignore.length ? maskIgnored(live, result, ignoredPaths(ignore, live)) : result;
     const same = canonicalJson(normalizeForDiff(live)) === canonicalJson(normalizeForDiff(shown));
@@ -319,6 +349,7 @@ async function planObject(
     return {
       ...base,
       ...traced,
+      ...measured,
       action,
       diff,
       note,
@@ -351,9 +382,14 @@ function planGuards(
   env: EnvironmentConfig,
   context: PlanContext,
   deletions: number,
+  live: readonly (KubeObject | undefined)[],
 ): { refusals: PlanRefusal[]; notes: string[] } {
   const refusals: PlanRefusal[] = [];
   const notes: string[] = [];
+  const moved = inventoryMoveNote(context.inventory);
+  if (moved) notes.push(moved);
+  const lost = lostInventoryRefusal(env, context.inventory, live);
+  if (lost) refusals.push(lost);
   const owner = inventoryOwnerCheck(context.inventory, context.repository);
   if (owner.note) notes.push(owner.note);
   if (owner.refusal) refusals.push(owner.refusal);

@@ -71,7 +71,7 @@ export function desiredObject(manifest: Manifest, env: EnvironmentConfig, scope:
   metadata.labels = {
     ...metadata.labels,
     [OWNER_LABEL]: env.name,
-    [APPLYSET_PART_OF_LABEL]: applySetId(env.name),
+    [APPLYSET_PART_OF_LABEL]: applySetId(env.name, env.stateNamespace),
   };
   return { object: { ...object, metadata }, notes };
 }

@@ -1,13 +1,16 @@
 import type { PruneBudget } from './config.ts';
-import { INVENTORY_NAMESPACE, inventoryName, type Inventory } from './inventory.ts';
+import { inventoryName, type Inventory } from './inventory.ts';
 
 /**
  * Why a plan may not be applied as it stands. Both are decided in the plan, so the pull request's
  * check fails before merge instead of the apply after it; `--force` lets an apply through.
  */
 export interface PlanRefusal {
-  /** `prune-budget`: too many deletions; `inventory-owner`: another repository's inventory. */
-  readonly rule: 'prune-budget' | 'inventory-owner';
+  /**
+   * `prune-budget`: too many deletions; `inventory-owner`: another repository's inventory;
+   * `inventory-lost`: the inventory is in a namespace this run cannot read (inventory-move.ts).
+   */
+  readonly rule: 'prune-budget' | 'inventory-owner' | 'inventory-lost';
   readonly message: string;
 }
 
@@ -50,7 +53,7 @@ export function inventoryOwnerCheck(
   inventory: Inventory,
   repository: string | undefined,
 ): { readonly refusal?: PlanRefusal; readonly note?: string } {
-  const where = `${INVENTORY_NAMESPACE}/${inventoryName(inventory.environment)}`;
+  const where = `${inventory.namespace}/${inventoryName(inventory.environment)}`;
   const recorded = inventory.repository;
   if (recorded === undefined) {
     if (inventory.entries.length === 0 || repository === undefined) return {};

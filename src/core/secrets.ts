@@ -1,6 +1,7 @@
 /**
  * A masker for values that must never be printed: tokens, kubeconfig keys, Secret values seen in
- * this run. Each value is also caught in its base64 and URL-encoded forms.
+ * this run. Each value is also caught in its base64, URL-encoded and JSON-escaped forms (JSON
+ * output is masked after it is serialized, when a quote or backslash is already escaped).
  */
 export class SecretMasker {
   private readonly values = new Set<string>();
@@ -9,7 +10,13 @@ export class SecretMasker {
 
   add(value: string | undefined): void {
     if (!value || value.length < 4) return; // too short to mask without destroying ordinary text
-    for (const form of [value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value)]) {
+    const forms = [
+      value,
+      Buffer.from(value, 'utf8').toString('base64'),
+      encodeURIComponent(value),
+      JSON.stringify(value).slice(1, -1),
+    ];
+    for (const form of forms) {
       if (!this.values.has(form)) {
         this.values.add(form);
         this.pattern = undefined;

@@ -6,9 +6,9 @@
  * A run whose edits equal the branch's (same tree, same parent) pushes nothing, so reviewers and
  * the plan job see no new commit; a changed base or new tag force-moves the branch.
  */
-import { getOctokit } from '@actions/github';
 import { UserError } from '../core/errors.ts';
 import type { BranchProposal, ProposalPlatform, ProposalResult } from '../core/images/propose.ts';
+import { isHttpFailure, retryingOctokit, type Octokit, type RetryOptions } from './octokit.ts';
 
 export interface ImagePullsOptions {
   readonly token: string;
@@ -17,16 +17,12 @@ export interface ImagePullsOptions {
   readonly repo: string;
   /** The slipway repository's folder inside the Git repository (`working-directory`); '' at the root. */
   readonly pathPrefix?: string;
-  /** Attempts for 429/5xx answers; default 3. */
-  readonly attempts?: number;
-  readonly baseDelayMs?: number;
+  /** For 429/5xx answers; 3 attempts by default. */
+  readonly retry?: RetryOptions;
 }
 
-type Octokit = ReturnType<typeof getOctokit>;
-
 function status(error: unknown): number | undefined {
-  const value = (error as { status?: unknown } | null)?.status;
-  return typeof value === 'number' ? value : undefined;
+  return isHttpFailure(error) ? error.status : undefined;
 }
 
 export class GitHubImagePulls implements ProposalPlatform {
@@ -40,20 +36,7 @@ export class GitHubImagePulls implements ProposalPlatform {
     const prefix = options.pathPrefix ?? '';
     this.#prefix = prefix === '.' ? '' : prefix.replace(/\/+$/, '');
     this.#repo = options.repo;
-    this.#octokit = getOctokit(options.token, { baseUrl: options.apiUrl.replace(/\/+$/, '') });
-    const attempts = Math.max(1, options.attempts ?? 3);
-    const baseDelayMs = options.baseDelayMs ?? 1000;
-    this.#octokit.hook.wrap('request', async (request, requestOptions) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await request(requestOptions);
-        } catch (error) {
-          const code = status(error);
-          if (attempt >= attempts || code === undefined || (code !== 429 && code < 500)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, baseDelayMs * 2 ** (attempt - 1)));
-        }
-      }
-    });
+    this.#octokit = retryingOctokit(options.token, options.apiUrl, options.retry);
   }
 
   get #params(): { owner: string; repo: string } {

@@ -3,6 +3,7 @@
  * credentials: the pull request is the only write.
  */
 import { UserError } from '../core/errors.ts';
+import type { RenderEnvironment } from '../core/images/trace.ts';
 import type { Logger } from '../core/ports.ts';
 import { runImageJob, type ImageJobResult } from '../registry/image-job.ts';
 import { GitHubImagePulls } from './image-pulls.ts';
@@ -26,6 +27,8 @@ export interface ImagesJobOptions {
   readonly registryConfig: string | undefined;
   readonly logger: Logger;
   readonly hide: (secret: string) => void;
+  /** Offline render of an environment, to trace images to the lines that set them. */
+  readonly render?: RenderEnvironment;
 }
 
 export async function runImagesJob(options: ImagesJobOptions): Promise<ImageJobResult> {

@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
+import { PLAN_MODES, isPlanMode, type PlanMode } from '../core/plan-mode.ts';
 import { parseClusterAuth, type ClusterAuth } from './cluster-auth.ts';
 
 export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate' | 'images';
@@ -37,6 +38,8 @@ export interface ActionInputs {
   readonly requireReviewedPlan: boolean;
   /** A docker config.json's contents (from a secret): registry credentials for `command: images`. */
   readonly registryConfig: string | undefined;
+  /** Overrides every environment's `plan-mode` for plan/drift (undefined: slipway.yaml decides). */
+  readonly planMode: PlanMode | undefined;
 }
 
 /**
@@ -74,6 +77,9 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     }
   }
   const inCluster = flag('in-cluster', false);
+  const planMode = text('plan-mode');
+  if (planMode !== undefined && !isPlanMode(planMode))
+    problems.push(`input "plan-mode" must be one of ${PLAN_MODES.join(', ')}, got "${planMode}"`);
   const inputs: ActionInputs = {
     command: command ?? 'auto',
     environment: text('environment'),
@@ -98,6 +104,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     sopsAgeKey: text('sops-age-key'),
     requireReviewedPlan: flag('require-reviewed-plan', false),
     registryConfig: text('registry-config'),
+    planMode: planMode !== undefined && isPlanMode(planMode) ? planMode : undefined,
   };
   if (inputs.kubeconfig !== undefined && inputs.inCluster)
     problems.push('inputs "kubeconfig" and "in-cluster: true" exclude each other: choose one');

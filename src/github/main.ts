@@ -54,6 +54,10 @@ async function main(): Promise<void> {
     inputs.registryConfig,
   ])
     if (secret) core.setSecret(secret);
+  // Every input is read: no child process started with this environment (a kubeconfig exec plugin,
+  // a credential helper) may see the token, the kubeconfig or the age key the inputs hold.
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('INPUT_')) Reflect.deleteProperty(process.env, name);
   const event = readContext(process.env);
   // What a pull request changes is measured from its merge base, not the base branch's tip.
   const context = await withMergeBase(
@@ -61,8 +65,8 @@ async function main(): Promise<void> {
     new GitCli(new ProcessRunner(process.env), path.resolve(event.workspace, inputs.workingDirectory)),
   );
   const lockWaitSeconds = parseLockWait(process.env.SLIPWAY_LOCK_WAIT_SECONDS);
-  const logger = new ActionsLogger();
   const masker = new SecretMasker();
+  const logger = new ActionsLogger((text) => masker.mask(text));
   const hide = (value: string): void => {
     masker.add(value);
     // Also tell the runner, so its own log masking covers anything printed outside Slipway's masker.
@@ -158,7 +162,26 @@ async function imagesCommand(
   logger: Logger,
   hide: (secret: string) => void,
 ): Promise<void> {
+  // Rendered offline, without cluster credentials: images are traced to the lines that set them.
+  const sopsAgeKeys = parseAgeKeys(inputs.sopsAgeKey ?? process.env.SOPS_AGE_KEY);
+  for (const key of sopsAgeKeys) hide(key);
+  const workspace = new Workspace(
+    {
+      repo,
+      configFile: inputs.config,
+      kubeconfig: undefined,
+      context: undefined,
+      concurrency: inputs.concurrency,
+      retrySeconds: 60,
+      tools: { kustomize: 'kustomize', kubectl: 'kubectl', helm: 'helm' },
+      sopsAgeKeys,
+    },
+    new ProcessRunner(process.env),
+    logger,
+    hide,
+  );
   const { outcomes, problems } = await runImagesJob({
+    render: (env) => workspace.renderAndValidate(env),
     repo,
     repoPrefix: path.relative(context.workspace, repo).split(path.sep).join('/'),
     configFile: inputs.config,
@@ -188,6 +211,7 @@ function jobSettings(inputs: ActionInputs, context: RunContext, lockWaitSeconds:
     timeoutSeconds: inputs.timeoutSeconds,
     comment: inputs.comment,
     requireReviewedPlan: inputs.requireReviewedPlan,
+    planMode: inputs.planMode,
   };
 }
 

@@ -12,8 +12,8 @@
  * Failures become UserError kind 'platform' naming what to fix (e.g. the missing permission);
  * messages are built from GitHub's answer and never contain the token.
  */
-import { getOctokit } from '@actions/github';
 import { InternalError, UserError } from '../core/errors.ts';
+import { header, isHttpFailure, retryingOctokit, type Octokit, type RetryOptions } from './octokit.ts';
 import type {
   Annotation,
   CheckReport,
@@ -32,17 +32,6 @@ export const GITHUB_LIMITS = {
   description: 140,
 } as const;
 
-export interface RetryOptions {
-  /** Attempts in all, including the first; default 3. */
-  readonly attempts?: number;
-  /** First backoff delay; doubles each retry. Default 1000 ms. */
-  readonly baseDelayMs?: number;
-  /** A longer `retry-after` is not waited for: the error is reported instead. Default 60 s. */
-  readonly maxRetryAfterMs?: number;
-  /** Replaceable for tests. */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
 export interface GitHubPlatformOptions {
   readonly token: string;
   /** e.g. `https://api.github.com`, or `GITHUB_API_URL` on GitHub Enterprise Server. */
@@ -56,16 +45,6 @@ export interface GitHubPlatformOptions {
   readonly retry?: RetryOptions;
 }
 
-type Octokit = ReturnType<typeof getOctokit>;
-
-interface HttpFailure {
-  readonly status: number;
-  readonly response?: {
-    readonly headers?: Record<string, string | number | undefined>;
-    readonly data?: unknown;
-  };
-}
-
 const PERMISSION = {
   comments: 'pull-requests: write',
   readPulls: 'pull-requests: read',
@@ -76,25 +55,6 @@ const PERMISSION = {
 } as const;
 
 type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
-
-function isHttpFailure(error: unknown): error is HttpFailure {
-  return (
-    typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number'
-  );
-}
-
-function header(error: HttpFailure, name: string): string | undefined {
-  const value = error.response?.headers?.[name];
-  return value === undefined ? undefined : String(value);
-}
-
-/** Seconds or an HTTP date, in milliseconds from now. */
-function retryAfterMs(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 function clip(text: string, limit: number): string {
   const chars = Array.from(text);
@@ -154,28 +114,7 @@ export class GitHubPlatform implements ReviewPlatform {
     this.#repo = options.repo;
     this.#commentAuthor = options.commentAuthor ?? 'github-actions[bot]';
     this.#issueLabel = options.issueLabel ?? 'slipway-drift';
-    this.#octokit = getOctokit(options.token, { baseUrl: options.apiUrl.replace(/\/+$/, '') });
-    this.#installRetry(options.retry ?? {});
-  }
-
-  #installRetry(options: RetryOptions): void {
-    const attempts = Math.max(1, options.attempts ?? 3);
-    const baseDelayMs = options.baseDelayMs ?? 1000;
-    const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    this.#octokit.hook.wrap('request', async (request, requestOptions) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await request(requestOptions);
-        } catch (error) {
-          if (attempt >= attempts || !isHttpFailure(error) || (error.status !== 429 && error.status < 500))
-            throw error;
-          const hinted = retryAfterMs(header(error, 'retry-after'));
-          if (hinted !== undefined && hinted > maxRetryAfterMs) throw error;
-          await sleep(hinted ?? baseDelayMs * 2 ** (attempt - 1));
-        }
-      }
-    });
+    this.#octokit = retryingOctokit(options.token, options.apiUrl, options.retry);
   }
 
   get #repoParams(): { owner: string; repo: string } {

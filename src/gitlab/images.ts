@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 import { readDockerConfig } from '../registry/credentials.ts';
+import type { RenderEnvironment } from '../core/images/trace.ts';
 import { runImageJob } from '../registry/image-job.ts';
 import type { GitLabRunContext } from './context.ts';
 import { GitLabImageMergeRequests } from './image-mrs.ts';
@@ -21,6 +22,8 @@ export interface GitLabImagesOptions {
   readonly logger: Logger;
   readonly hide: (secret: string) => void;
   readonly stdout: (text: string) => void;
+  /** Offline render of an environment, to trace images to the lines that set them. */
+  readonly render?: RenderEnvironment;
 }
 
 /** Returns the exit code: 1 when a registry failed (its merge request is left as it was). */
@@ -51,6 +54,9 @@ export async function runGitLabImages(options: GitLabImagesOptions): Promise<num
     baseSha: context.sha,
     registryConfig: dockerConfig?.text,
     githubToken: env.GITHUB_TOKEN || undefined,
+    // CI_REGISTRY_USER/CI_REGISTRY_PASSWORD for the project's registry; what credential helpers run with.
+    env,
+    ...(options.render ? { render: options.render } : {}),
     logger: options.logger,
     hide: options.hide,
     platform: new GitLabImageMergeRequests({

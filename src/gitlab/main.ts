@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
+import { parsePlanMode } from '../core/plan-mode.ts';
 import { runJob } from '../core/job/run-job.ts';
 import { parseFlag, parseLockWait } from '../core/job/settings.ts';
 import type { JobContext, JobSettings, Targets } from '../core/job/types.ts';
@@ -76,6 +77,7 @@ export async function runGitLabCi(options: CiOptions, deps: CiDependencies): Pro
       logger,
       hide: (secret) => masker.add(secret),
       stdout: deps.stdout,
+      render: (env) => deps.workspace.renderAndValidate(env),
     });
   const mode = options.mode ?? gitlabMode(context);
   const settings = jobSettings(options, deps);
@@ -141,6 +143,7 @@ function jobSettings(options: CiOptions, deps: CiDependencies): JobSettings {
     timeoutSeconds: undefined,
     comment: true,
     requireReviewedPlan: parseFlag('SLIPWAY_REQUIRE_REVIEWED_PLAN', env.SLIPWAY_REQUIRE_REVIEWED_PLAN, false),
+    planMode: parsePlanMode('SLIPWAY_PLAN_MODE', env.SLIPWAY_PLAN_MODE),
   };
 }
 

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../core/errors.ts';
 import { registryLocation } from '../core/images/reference.ts';
 import { parseChallenge } from './challenge.ts';
-import type { CredentialLookup } from './credentials.ts';
-import { send, type Reply } from './http.ts';
+import { IDENTITY_TOKEN_USER, type Credential, type CredentialLookup } from './credentials.ts';
+import { send, type Method, type Reply } from './http.ts';
 
 export interface RegistryOptions {
   readonly credentials: CredentialLookup;
@@ -108,14 +108,16 @@ export class RegistryClient {
     let reply = await this.retrying(url, method, headers);
     if (reply.status !== 401) return reply;
     const challenge = parseChallenge(header(reply, 'www-authenticate'));
-    const credential = this.options.credentials(host);
+    const credential = await this.options.credentials(host);
     let authorization: string | undefined;
     let key = host;
     if (challenge?.scheme === 'bearer') {
       const realm = challenge.params['realm'];
       if (!realm) return reply;
       key = `${host} ${scope}`;
-      authorization = `Bearer ${await this.token(realm, challenge.params['service'], challenge.params['scope'] ?? scope, credential, url)}`;
+      const service = challenge.params['service'];
+      const wanted = challenge.params['scope'] ?? scope;
+      authorization = `Bearer ${await this.token(host, { realm, service, scope: wanted, from: url }, credential)}`;
     } else if (challenge?.scheme === 'basic' && credential) {
       authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
     }
@@ -125,59 +127,74 @@ export class RegistryClient {
     return reply;
   }
 
-  private async token(
-    realm: string,
-    service: string | undefined,
-    scope: string,
-    credential: ReturnType<CredentialLookup>,
-    from: string,
-  ): Promise<string> {
-    const url = new URL(realm, from);
+  private async token(host: string, ask: TokenRequest, credential: Credential | undefined): Promise<string> {
+    const url = new URL(ask.realm, ask.from);
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      throw new UserError('registry', `token realm ${realm} is not http(s)`);
-    if (service) url.searchParams.set('service', service);
-    url.searchParams.set('scope', scope);
-    const headers: Record<string, string> = { accept: 'application/json' };
+      throw new UserError('registry', `${host}: token realm ${ask.realm} is not http(s)`);
     // Credentials go to the realm the registry named, and only over https unless the registry is plain http too.
-    if (credential && (url.protocol === 'https:' || from.startsWith('http:')))
-      headers['authorization'] =
-        `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
-    const reply = await this.retrying(url.toString(), 'GET', headers);
+    const given =
+      credential && (url.protocol === 'https:' || ask.from.startsWith('http:')) ? credential : undefined;
+    const reply =
+      given?.username === IDENTITY_TOKEN_USER
+        ? await this.refreshTokenGrant(url, ask, given.password)
+        : await this.retrying(tokenUrl(url, ask), 'GET', basicHeaders(given));
     if (reply.status !== 200)
       throw new UserError(
         'registry',
-        `the token service ${url.origin} answered ${reply.status} for ${scope}`,
+        `${host}: the token service ${url.origin} answered ${reply.status} for ${ask.scope}`,
         {
           hint: credential
             ? 'check the registry credentials'
-            : 'the registry needs credentials: give a docker config.json (SLIPWAY_DOCKER_CONFIG)',
+            : `the registry needs credentials for ${host}: give a docker config.json (SLIPWAY_DOCKER_CONFIG, the action's registry-config) with an auths entry or a credential helper`,
         },
       );
-    let body: { token?: unknown; access_token?: unknown };
+    let body: { token?: unknown; access_token?: unknown; refresh_token?: unknown };
     try {
       body = JSON.parse(reply.body.toString('utf8')) as typeof body;
     } catch {
-      throw new UserError('registry', `the token service ${url.origin} did not answer JSON`);
+      throw new UserError('registry', `${host}: the token service ${url.origin} did not answer JSON`);
     }
-    const token = typeof body.token === 'string' ? body.token : body.access_token;
+    const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
     if (typeof token !== 'string' || token === '')
-      throw new UserError('registry', `the token service ${url.origin} answered no token`);
+      throw new UserError('registry', `${host}: the token service ${url.origin} answered no token`);
     this.options.onSecret?.(token);
+    if (typeof body.refresh_token === 'string') this.options.onSecret?.(body.refresh_token);
     return token;
+  }
+
+  /**
+   * An identity token is an OAuth2 refresh token, exchanged by POST as docker does (the distribution
+   * spec's OAuth2 token authentication), never sent as a password.
+   */
+  private refreshTokenGrant(url: URL, ask: TokenRequest, refreshToken: string): Promise<Reply> {
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      service: ask.service ?? '',
+      scope: ask.scope,
+      client_id: 'slipway',
+    });
+    return this.retrying(
+      url.toString(),
+      'POST',
+      { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+      form.toString(),
+    );
   }
 
   /** Retries 429 and 5xx and network errors, `attempts` times in all, waiting Retry-After or backing off. */
   private async retrying(
     url: string,
-    method: 'GET' | 'HEAD',
+    method: Method,
     headers: Record<string, string>,
+    body?: string,
   ): Promise<Reply> {
     const { attempts, baseDelayMs, maxDelayMs } = this.options;
     for (let attempt = 1; ; attempt++) {
       let reply: Reply | undefined;
       let failure: unknown;
       try {
-        reply = await send(url, method, headers);
+        reply = await send(url, method, headers, body);
         if (reply.status !== 429 && reply.status < 500) return reply;
       } catch (error) {
         failure = error;
@@ -196,6 +213,29 @@ export class RegistryClient {
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
+}
+
+interface TokenRequest {
+  readonly realm: string;
+  readonly service: string | undefined;
+  readonly scope: string;
+  /** The registry URL that was challenged: the realm is resolved against it. */
+  readonly from: string;
+}
+
+function tokenUrl(realm: URL, ask: TokenRequest): string {
+  const url = new URL(realm);
+  if (ask.service) url.searchParams.set('service', ask.service);
+  url.searchParams.set('scope', ask.scope);
+  return url.toString();
+}
+
+function basicHeaders(credential: Credential | undefined): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (credential)
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+  return headers;
 }
 
 function header(reply: Reply, name: string): string | undefined {

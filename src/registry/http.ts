@@ -13,7 +13,14 @@ export interface Reply {
 const MAX_BODY = 16 * 1024 * 1024;
 const TIMEOUT_MS = 30_000;
 
-export function send(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<Reply> {
+export type Method = 'GET' | 'HEAD' | 'POST';
+
+export function send(
+  url: string,
+  method: Method,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Reply> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -43,6 +50,6 @@ export function send(url: string, method: 'GET' | 'HEAD', headers: Record<string
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
     request.on('error', reject);
-    request.end();
+    request.end(body);
   });
 }

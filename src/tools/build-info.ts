@@ -6,6 +6,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { setRunningBuild, stampedBuild, VERSION, type BuildInfo } from '../core/version.ts';
+import { childEnv } from './exec.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +34,7 @@ async function fromGit(
   const root = script ? packageRoot(script) : undefined;
   if (!root) return undefined;
   const git = async (args: string[]): Promise<string> =>
-    (await run('git', ['-C', root, ...args], { env: { ...env }, timeout: 5000 })).stdout.trim();
+    (await run('git', ['-C', root, ...args], { env: childEnv(env), timeout: 5000 })).stdout.trim();
   try {
     // An installed package inside someone's repository is not a Slipway checkout.
     if (realpathSync(await git(['rev-parse', '--show-toplevel'])) !== root) return undefined;

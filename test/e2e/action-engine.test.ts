@@ -311,3 +311,94 @@ describe('one deployment per apply on GitHub (item 9)', () => {
     repo.remove();
   });
 });
+
+describe('required checks of environments a change does not touch', () => {
+  /** Two environments, one namespace each; `broken` makes prod's ConfigMap invalid. */
+  function twoEnvironments(dev: string, prod: string, namespace: string): TestRepo {
+    const env = (name: string): Record<string, string> => ({
+      [`${name}/namespace.yaml`]: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}-${name}\n`,
+      [`${name}/cm.yaml`]:
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: blue\n',
+    });
+    return new TestRepo({
+      'slipway.yaml': `environments:\n  ${dev}:\n    path: ${dev}\n    namespace: ${namespace}-${dev}\n  ${prod}:\n    path: ${prod}\n    namespace: ${namespace}-${prod}\n`,
+      ...env(dev),
+      ...env(prod),
+    });
+  }
+
+  const latest = (name: string, sha: string) =>
+    github.state.checkRuns.filter((c) => c.name === name && c.headSha === sha).at(-1);
+
+  test('a pull request touching only dev passes prod’s check; a push that stops touching prod flips its failed check', async () => {
+    const suffix = unique('req').replace(/-/g, '').slice(-8);
+    const [dev, prod] = [`dev${suffix}`, `prod${suffix}`];
+    const repo = twoEnvironments(dev, prod, unique('req'));
+    const base = repo.git('rev-parse', 'HEAD');
+    const pr = (head: string, inputs: Record<string, string> = {}) =>
+      runAction(
+        call(repo, { event: 'pull_request', payload: pullRequestPayload(41, base, head), sha: head, inputs }),
+      );
+
+    // 1. Only dev changes: the detect job names dev, and passes prod's check without planning it.
+    const onlyDev = repo.commit(
+      {
+        [`${dev}/cm.yaml`]:
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: red\n',
+      },
+      'dev only',
+    );
+    const detect = await pr(onlyDev);
+    assert.equal(detect.code, 0, detect.log);
+    assert.deepEqual(JSON.parse(detect.outputs.environments ?? ''), [dev]);
+    const prodCheck = latest(`slipway / ${prod}`, onlyDev);
+    assert.ok(prodCheck, 'prod gets its check although it is not planned');
+    assert.equal(prodCheck.status, 'completed');
+    assert.equal(prodCheck.conclusion, 'success');
+    assert.equal(prodCheck.title, 'not affected by this change');
+    assert.equal(latest(`slipway / ${dev}`, onlyDev), undefined, "dev's check is its plan job's");
+    const devPlan = await pr(onlyDev, { environment: dev });
+    assert.equal(devPlan.code, 0, devPlan.log);
+    assert.equal(latest(`slipway / ${dev}`, onlyDev)?.conclusion, 'success');
+    assert.equal(
+      github.state.checkRuns.filter((c) => c.headSha === onlyDev).length,
+      2,
+      'one check per environment, none twice',
+    );
+
+    // 2. A push breaks prod: its plan fails the check.
+    const broken = repo.commit(
+      { [`${prod}/cm.yaml`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\ndata:\n  color: red\n' },
+      'break prod',
+    );
+    const detectBroken = await pr(broken);
+    assert.deepEqual(
+      (JSON.parse(detectBroken.outputs.environments ?? '') as string[]).sort(),
+      [dev, prod].sort(),
+    );
+    assert.equal(
+      latest(`slipway / ${prod}`, broken),
+      undefined,
+      'an affected environment is left to its plan',
+    );
+    const prodPlan = await pr(broken, { environment: prod });
+    assert.equal(prodPlan.code, 1, prodPlan.log);
+    assert.equal(latest(`slipway / ${prod}`, broken)?.conclusion, 'failure');
+
+    // 3. The next push reverts prod: the check on the new head passes, "not affected".
+    const reverted = repo.commit(
+      {
+        [`${prod}/cm.yaml`]:
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: blue\n',
+      },
+      'revert prod',
+    );
+    const detectReverted = await pr(reverted);
+    assert.equal(detectReverted.code, 0, detectReverted.log);
+    assert.deepEqual(JSON.parse(detectReverted.outputs.environments ?? ''), [dev]);
+    assert.equal(latest(`slipway / ${prod}`, reverted)?.conclusion, 'success');
+    assert.equal(latest(`slipway / ${prod}`, reverted)?.title, 'not affected by this change');
+    assert.deepEqual(github.takeViolations(), []);
+    repo.remove();
+  });
+});

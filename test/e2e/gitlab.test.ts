@@ -324,6 +324,16 @@ describe('merge request → merge → drift, as the GitLab component runs Slipwa
     ]);
     assert.equal(named.code, 0, named.stderr);
     assert.match(named.stderr, new RegExp(`${env} is not changed by this merge request`));
+    // Its commit status still reports, passed, so a pipeline that requires it does not wait (once
+    // from the plan of every environment, once from the job of this one).
+    const notAffected = gitlab.state.statuses.filter((s) => s.name === `slipway / ${env}` && s.sha === sha);
+    assert.deepEqual(
+      notAffected.map((s) => [s.state, s.description]),
+      [
+        ['success', 'not affected by this change'],
+        ['success', 'not affected by this change'],
+      ],
+    );
     const head = repo.commit({ 'README.md': '# deploys, again\n' }, 'touch');
     const full = await ci(
       repo,

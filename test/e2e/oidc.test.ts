@@ -3,7 +3,7 @@
 // service is a local stand-in handing out tokens of that issuer for the job's subject. RBAC comes
 // from `slipway rbac`: the environment's subject applies, the pull-request subject only plans.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { rbacYaml } from '../../src/core/rbac/manifests.ts';
@@ -242,9 +242,12 @@ describe('auth: github-oidc', { skip: WITHOUT_ISSUER }, () => {
       audience: oidc.audience,
     });
     const plugin = path.join(s.repo.dir, '..', `${s.env}-exec-plugin.mjs`);
+    // The plugin also records which of the action's inputs it could see: none may reach it.
+    const seen = `${plugin}.seen`;
     writeFileSync(
       plugin,
-      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));\n`,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(seen)}, Object.keys(process.env).filter((k) => k.startsWith('INPUT_')).join(','));\n` +
+        `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));\n`,
     );
     const execKubeconfig = [
       'apiVersion: v1',
@@ -280,6 +283,11 @@ describe('auth: github-oidc', { skip: WITHOUT_ISSUER }, () => {
       .filter((line) => !line.startsWith('::add-mask::'))
       .join('\n');
     assert.ok(!shown.includes(token) && !shown.includes(token.split('.')[2] ?? ''), 'the exec token leaked');
+    assert.equal(
+      readFileSync(seen, 'utf8'),
+      '',
+      'the exec plugin saw none of the inputs (token, kubeconfig)',
+    );
   });
 
   test('a job without id-token: write is told so', async () => {

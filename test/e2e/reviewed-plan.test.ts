@@ -3,11 +3,16 @@
 // and with require-reviewed-plan refuses a different plan before writing anything. Against the real
 // control plane and the GitHub fake (run from source with SLIPWAY_E2E_SOURCE=1).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ensureTools } from '../cluster/build.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { startGitHubServer, type FakeGitHub } from '../fakes/github-server.ts';
 import { kubectl, sharedCluster, stopSharedCluster, TestRepo, unique } from '../integration/harness.ts';
+import { startRegistry } from '../unit/registry.ts';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from './runner.ts';
 
 const TOKEN = 'ghs_reviewedPlanToken0123456789';
@@ -20,7 +25,7 @@ before(async () => {
     token: TOKEN,
     owner: 'acme',
     repo: 'deploys',
-    pullRequests: [21, 22, 23],
+    pullRequests: [21, 22, 23, 24],
   });
 });
 
@@ -190,4 +195,85 @@ test('another merge changed the environment after the review: applied without th
   );
   assert.match(lastDeploymentStatus(s.env)?.description ?? '', /^render differs from the reviewed plan/);
   s.repo.remove();
+});
+
+test('with require-reviewed-plan, a push no pull request reviewed writes nothing and says why', async () => {
+  const s = await applied();
+  const head = s.repo.commit(
+    { [`envs/${s.env}/settings.yaml`]: configMap('settings', 'green') },
+    'direct push',
+  );
+  const apply = await run(s.repo, s.env, 'push', pushPayload(s.base, head), head, {
+    'require-reviewed-plan': 'true',
+  });
+  assert.equal(apply.code, 1, apply.log);
+  assert.match(
+    apply.log,
+    new RegExp(
+      `not applied, no reviewed plan: commit ${head.slice(0, 12)} came from no merged pull request \\(plan [0-9a-f]{12}\\); nothing was written`,
+    ),
+  );
+  assert.equal(colorOf(s, 'settings'), 'blue', 'nothing was written');
+  assert.match(lastDeploymentStatus(s.env)?.description ?? '', /no reviewed plan/);
+  s.repo.remove();
+});
+
+test('a chart in a registry changed under the same version after the review: refused, naming the outside read', async () => {
+  const tools = await ensureTools();
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-reviewed-chart-'));
+  const registry = await startRegistry(dir);
+  /** Pushes chart `web` 0.1.0 whose ConfigMap has `color` (OCI tags can be pushed again). */
+  const pushChart = (color: string): void => {
+    const chart = path.join(dir, `chart-${color}`);
+    mkdirSync(path.join(chart, 'templates'), { recursive: true });
+    writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\n');
+    writeFileSync(path.join(chart, 'templates', 'cm.yaml'), configMap('from-chart', color));
+    const helm = (args: string[]): void => {
+      execFileSync(tools.helm, args, {
+        stdio: 'pipe',
+        env: { ...process.env, HELM_REGISTRY_CONFIG: path.join(dir, 'registry-config.json') },
+      });
+    };
+    helm(['package', chart, '--destination', chart]);
+    helm(['push', path.join(chart, 'web-0.1.0.tgz'), `oci://${registry.host}/charts`, '--plain-http']);
+  };
+  try {
+    pushChart('blue');
+    const env = unique('revchart').replace(/-/g, '');
+    const namespace = unique('revchart-ns');
+    const repo = new TestRepo({
+      'slipway.yaml': `environments:\n  ${env}:\n    path: envs/${env}\n    namespace: ${namespace}\n    wait: false\n    remote: allow\n    helm:\n      - releaseName: web\n        chart: web\n        repository: oci://${registry.host}/charts\n        version: 0.1.0\n        insecure: true\n`,
+      [`envs/${env}/namespace.yaml`]: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`,
+      [`envs/${env}/settings.yaml`]: configMap('settings', 'blue'),
+    });
+    const base = repo.git('rev-parse', 'HEAD');
+    assert.equal((await run(repo, env, 'push', pushPayload(base, base), base)).code, 0);
+    const head = repo.commit({ [`envs/${env}/settings.yaml`]: configMap('settings', 'green') }, 'green');
+    const plan = await run(repo, env, 'pull_request', pullRequestPayload(24, base, head), head);
+    assert.equal(plan.code, 0, plan.log);
+    const reviewed = /Plan digest `([0-9a-f]{12})`/.exec(commentOf(24, env))?.[1] ?? '';
+
+    // The chart's publisher pushes other content as the same version; nothing in the repository moved.
+    pushChart('red');
+    github.mergePullRequest(24, head);
+    const apply = await run(repo, env, 'push', pushPayload(base, head), head, {
+      'require-reviewed-plan': 'true',
+    });
+    assert.equal(apply.code, 1, apply.log);
+    assert.match(
+      apply.log,
+      new RegExp(
+        `render differs from the reviewed plan ${reviewed} of pull request #24 \\(now [0-9a-f]{12}\\): no file of this environment changed since the reviewed commit, so something it reads from outside the repository changed \\(a chart in a Helm repository`,
+      ),
+    );
+    const color = (name: string): string =>
+      kubectl(cluster, ['get', 'configmap', name, '-n', namespace, '-o', 'jsonpath={.data.color}']);
+    assert.equal(color('settings'), 'blue', 'nothing was written');
+    assert.equal(color('from-chart'), 'blue');
+    assert.match(commentOf(24, env), /not applied: render differs/);
+    repo.remove();
+  } finally {
+    registry.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,10 @@
 // data and stringData, a Helm value rendered into a Secret, an old last-applied annotation in the
 // cluster, the kubeconfig's token, the GitHub token, a SOPS-encrypted Secret and the age key that
 // decrypts it — and every output of plan, apply, drift and failure is searched for each value in
-// plain, base64, URL-encoded and JSON-escaped form.
+// plain, base64, URL-encoded and JSON-escaped form. The values hold a quote, a backslash, a slash,
+// a plus and a space, so that those four forms really differ. Two plants make the masker itself
+// necessary (not only the masked Secret diff): a ConfigMap copying Secret values, and a chart whose
+// failed render prints one on stderr.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +29,7 @@ import {
 } from '../integration/harness.ts';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from './runner.ts';
 
-const planted = (label: string): string => `${label}-${randomBytes(9).toString('hex')}`;
+const planted = (label: string): string => `${label}-${randomBytes(9).toString('hex')}"q\\/+ x`;
 const VALUES = {
   data: planted('data'),
   stringData: planted('stringdata'),
@@ -125,7 +128,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
     load(readFileSync(cluster.adminKubeconfig, 'utf8')) as { users: { user: { token: string } }[] }
   ).users[0]!.user.token;
   const sops = await sopsSecret(
-    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-sops\nstringData:\n  key: ${VALUES.sops}\n`,
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-sops\nstringData:\n  key: ${JSON.stringify(VALUES.sops)}\n`,
   );
   const ageKey = sops.ageKey.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
   assert.ok(ageKey !== '' && !sops.file.includes(VALUES.sops));
@@ -136,7 +139,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   kubectl(
     cluster,
     ['apply', '-f', '-'],
-    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\n  namespace: ${namespace}\nstringData:\n  token: ${VALUES.lastApplied}\n`,
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\n  namespace: ${namespace}\nstringData:\n  token: ${JSON.stringify(VALUES.lastApplied)}\n`,
   );
   assert.match(
     kubectl(cluster, ['get', 'secret', 'legacy', '-n', namespace, '-o', 'yaml']),
@@ -145,16 +148,19 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
 
   const repo = new TestRepo({
     'slipway.yaml': `environments:\n  ${env}:\n    path: env\n    namespace: ${namespace}\n    timeout: 60s\n    helm:\n      - releaseName: app\n        chart: chart\n        valuesFiles: [values/${env}.yaml]\n`,
-    [`values/${env}.yaml`]: `password: ${VALUES.helm}\n`,
+    [`values/${env}.yaml`]: `password: ${JSON.stringify(VALUES.helm)}\n`,
     'chart/Chart.yaml': 'apiVersion: v2\nname: app\nversion: 0.1.0\n',
     'chart/templates/secret.yaml':
       'apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-db\nstringData:\n  password: {{ .Values.password | quote }}\n',
     'env/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`,
     'env/secrets.yaml': [
       `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-data\ndata:\n  key: ${Buffer.from(VALUES.data).toString('base64')}\n`,
-      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-string-data\nstringData:\n  key: ${VALUES.stringData}\n`,
-      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\nstringData:\n  token: ${VALUES.rotated}\n`,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: by-string-data\nstringData:\n  key: ${JSON.stringify(VALUES.stringData)}\n`,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\nstringData:\n  token: ${JSON.stringify(VALUES.rotated)}\n`,
     ].join('---\n'),
+    // A common mistake: the password copied into a ConfigMap. Its diff is not a Secret's (values
+    // shown), so only the masker, which learnt the values from the Secrets, keeps them out.
+    'env/copies.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: copies\ndata:\n  dsn: ${JSON.stringify(`postgres://app:${VALUES.stringData}@db/app`)}\n  sops: ${JSON.stringify(VALUES.sops)}\n  helm: ${JSON.stringify(VALUES.helm)}\n`,
     'env/sops-secret.yaml': sops.file,
   });
   const base = repo.git('rev-parse', 'HEAD');
@@ -199,6 +205,10 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   assert.equal(decoded('app-db', 'password'), VALUES.helm);
   assert.equal(decoded('legacy', 'token'), VALUES.rotated);
   assert.equal(decoded('by-sops', 'key'), VALUES.sops);
+  assert.equal(
+    kubectl(cluster, ['get', 'configmap', 'copies', '-n', namespace, '-o', 'jsonpath={.data.dsn}']),
+    `postgres://app:${VALUES.stringData}@db/app`,
+  );
 
   // Drift: someone writes a new value by hand.
   kubectl(cluster, [
@@ -229,7 +239,28 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   assert.equal(failed.code, 1);
   assertClean('failed plan', shown(failed), secrets);
 
-  // The CLI's outputs too: every format, and stderr.
+  // A failed render: the chart, given a password a Secret of the environment also holds, refuses
+  // it and helm prints it on stderr, which Slipway quotes in the error.
+  const refused = repo.commit(
+    {
+      [`values/${env}.yaml`]: `password: ${JSON.stringify(VALUES.helm)}\nreplicaPassword: ${JSON.stringify(VALUES.data)}\n`,
+      'chart/templates/guard.yaml':
+        '{{ fail (printf "replicaPassword %s is not allowed" .Values.replicaPassword) }}\n',
+    },
+    'chart refuses',
+  );
+  const failedRender = await call('pull_request', pullRequestPayload(5, base, refused), refused);
+  assert.equal(failedRender.code, 1);
+  assert.match(
+    shown(failedRender),
+    /helm could not render release "app".*replicaPassword \*\*\* is not allowed/,
+  );
+  assertClean('failed render', shown(failedRender), secrets);
+  repo.git('reset', '-q', '--hard', head);
+
+  // The CLI's outputs too: every format, and stderr. With the ConfigMap gone, each plans its
+  // creation, values and all: JSON output escapes the quote and the backslash in them.
+  kubectl(cluster, ['delete', 'configmap', 'copies', '-n', namespace]);
   for (const format of ['text', 'markdown', 'json']) {
     const result = await slipway(cluster, repo, ['diff', '--env', env, '--format', format], {
       SOPS_AGE_KEY: sops.ageKey,

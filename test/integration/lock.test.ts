@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { UserError } from '../../src/core/errors.ts';
-import { ensureNamespace, INVENTORY_NAMESPACE } from '../../src/core/inventory.ts';
+import { DEFAULT_STATE_NAMESPACE } from '../../src/core/config.ts';
+import { ensureNamespace } from '../../src/core/inventory.ts';
 import { acquireLock, lockName, type HeldLock } from '../../src/core/lock.ts';
 import { isPlainObject, type KubeObject } from '../../src/core/objects.ts';
 import type { KubeApi } from '../../src/core/ports.ts';
@@ -31,6 +32,7 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+const STATE_NAMESPACE = DEFAULT_STATE_NAMESPACE;
 let counter = 0;
 const envName = (): string => `lock${process.pid}-${counter++}`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,7 +42,7 @@ function leaseRef(env: string): { apiVersion: string; kind: string; namespace: s
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    namespace: INVENTORY_NAMESPACE,
+    namespace: STATE_NAMESPACE,
     name: lockName(env),
   };
 }
@@ -52,10 +54,10 @@ async function foreignLease(
   holder: string,
   renewMs: number,
 ): Promise<KubeObject> {
-  await ensureNamespace(kube, INVENTORY_NAMESPACE);
+  await ensureNamespace(kube, STATE_NAMESPACE);
   return kube.create({
     ...leaseRef(env),
-    metadata: { name: lockName(env), namespace: INVENTORY_NAMESPACE },
+    metadata: { name: lockName(env), namespace: STATE_NAMESPACE },
     spec: {
       holderIdentity: holder,
       leaseDurationSeconds: 2,
@@ -77,7 +79,12 @@ function lockOf(
   waitSeconds: number,
   leaseSeconds = 3,
 ): Promise<HeldLock> {
-  return acquireLock(kube, env, { holder, leaseSeconds, waitSeconds, pollMs: 100 }, new RecordingLogger());
+  return acquireLock(
+    kube,
+    env,
+    { namespace: STATE_NAMESPACE, holder, leaseSeconds, waitSeconds, pollMs: 100 },
+    new RecordingLogger(),
+  );
 }
 
 describe('expiry is judged on this runner’s clock', () => {

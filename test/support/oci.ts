@@ -115,18 +115,52 @@ async function paginate(upstream: string, url: URL, response: http.ServerRespons
   response.writeHead(200, headers).end(JSON.stringify({ name: body.name, tags: page }));
 }
 
+/** The distribution spec's OAuth2 token endpoint, refresh-token grant only. */
+async function oauthGrant(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  refreshToken: string | undefined,
+  token: string,
+): Promise<void> {
+  let body = '';
+  for await (const chunk of request) body += (chunk as Buffer).toString();
+  if (refreshToken === undefined) {
+    response.writeHead(404).end();
+    return;
+  }
+  const form = new URLSearchParams(body);
+  const valid =
+    request.headers['content-type'] === 'application/x-www-form-urlencoded' &&
+    form.get('grant_type') === 'refresh_token' &&
+    form.get('refresh_token') === refreshToken &&
+    form.get('service') === 'gate' &&
+    Boolean(form.get('scope')) &&
+    Boolean(form.get('client_id'));
+  if (!valid) {
+    response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+    return;
+  }
+  response
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ access_token: token, expires_in: 300, scope: form.get('scope') }));
+}
+
 /**
  * A bearer-token front for a real registry, doing the handshake Docker Hub, GHCR and GitLab do:
  * without a token, 401 with `WWW-Authenticate: Bearer realm=…/token,service=…,scope=…`; the token
  * endpoint checks basic credentials `user:password` and returns `{"token": …}`; with the token,
  * requests pass through to `upstream`, tag lists paged. With `basic`, the gate asks for basic
  * credentials instead (`WWW-Authenticate: Basic`, as ECR and htpasswd-protected registries do).
+ * With `refreshToken`, the token endpoint also takes the OAuth2 refresh-token grant (POST, form
+ * body) that docker sends for an identity token; without it a POST answers 404, as registries
+ * without OAuth2 do.
  */
 export async function startTokenGate(
   upstream: string,
   user: string,
   password: string,
   scheme: 'bearer' | 'basic' = 'bearer',
+  refreshToken?: string,
 ): Promise<TokenGate> {
   const token = randomBytes(16).toString('hex');
   const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -141,6 +175,10 @@ export async function startTokenGate(
       path: url.pathname + url.search,
       auth: auth.split(' ')[0] ?? '',
     });
+    if (url.pathname === '/token' && request.method === 'POST') {
+      void oauthGrant(request, response, refreshToken, token);
+      return;
+    }
     if (url.pathname === '/token') {
       const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
       if (auth !== expected || url.searchParams.get('service') !== 'gate' || !url.searchParams.get('scope')) {

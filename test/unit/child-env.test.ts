@@ -1,7 +1,11 @@
 // Child processes (helm, kustomize, git) get an allowlisted environment: a chart's or a plugin's
 // code must never see the action's tokens, the runner's tokens, the kubeconfig or the age key.
 import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import { detectBuild } from '../../src/tools/build-info.ts';
 import { ProcessRunner } from '../../src/tools/exec.ts';
 
 const PARENT = {
@@ -63,4 +67,34 @@ test('helm, kustomize and git run with an allowlisted environment: no token, kub
     'git-token',
   ])
     assert.ok(!result.stdout.includes(value), `a child process saw ${value}`);
+});
+
+test('the git that finds which Slipway is running gets the same allowlisted environment', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-child-env-'));
+  try {
+    // A Slipway checkout (package.json named slipway) and a `git` that records what it was given.
+    const checkout = path.join(dir, 'slipway');
+    mkdirSync(checkout);
+    writeFileSync(path.join(checkout, 'package.json'), '{"name": "slipway"}');
+    writeFileSync(path.join(checkout, 'index.js'), '');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    const seen = path.join(dir, 'seen');
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nenv >> '${seen}'\nexit 1\n`);
+    chmodSync(path.join(bin, 'git'), 0o755);
+    await detectBuild({ ...PARENT, PATH: `${bin}:${PARENT.PATH}` }, path.join(checkout, 'index.js'));
+    const env = readFileSync(seen, 'utf8');
+    assert.match(env, /^HOME=\/home\/runner$/m, 'git ran');
+    for (const name of [
+      'INPUT_GITHUB-TOKEN',
+      'INPUT_KUBECONFIG',
+      'GITHUB_TOKEN',
+      'ACTIONS_',
+      'SOPS_AGE_KEY',
+      'CI_JOB_TOKEN',
+    ])
+      assert.ok(!env.includes(name), `git saw ${name}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

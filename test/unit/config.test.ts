@@ -159,7 +159,10 @@ describe('slipway.yaml', () => {
     write('slipway.yaml', text);
     const error = loadError();
     assert.deepEqual(error.location, { file: 'slipway.yaml', line: 5 });
-    assert.match(error.message, /unknown key "enviroments" \(allowed: environments, image-policies\)/);
+    assert.match(
+      error.message,
+      /unknown key "enviroments" \(allowed: environments, image-policies, .*state-namespace\)/,
+    );
   });
 
   test('values of the wrong type are each named, with the type that was found', () => {
@@ -214,17 +217,20 @@ describe('slipway.yaml', () => {
     colour: blue
   Bad_Env:
     path: clusters/dev
+  all:
+    path: clusters/dev
 `;
     write('slipway.yaml', text);
     const error = loadError();
     const lines = error.message.split('\n').slice(1);
-    assert.equal(lines.length, 5, error.message);
+    assert.equal(lines.length, 6, error.message);
     for (const [needle, fragment] of [
       ['prune: maybe', '"prune" must be true or false'],
       ['allow-delete', 'allow-delete lists "Deployment", which is not a protected kind'],
       ['timeout: 10 minutes', 'invalid duration "10 minutes"'],
       ['colour: blue', 'unknown key "colour" in environment "dev"'],
       ['Bad_Env:', 'environment name "Bad_Env" must be lowercase'],
+      ['  all:', 'environment name "all" is reserved'],
     ] as const) {
       assert.ok(
         lines.some(
@@ -462,4 +468,29 @@ test('risks and ignore-differences: read per environment; mistakes named with th
   assert.match(message, /slipway\.yaml:4: unknown risk rule "rbac-grow"/);
   assert.match(message, /slipway\.yaml:5: an ignore-differences rule needs `kind:`/);
   assert.match(message, /slipway\.yaml:5: path "spec" cannot be read at "spec"/);
+});
+
+describe('state-namespace', () => {
+  test('defaults to slipway-system; set at the top it applies to every environment; one may override it', () => {
+    folders('clusters/a', 'clusters/b');
+    write('slipway.yaml', 'environments:\n  a: {path: clusters/a}\n');
+    assert.equal(environmentOrThrow(load(), 'a').stateNamespace, 'slipway-system');
+    write(
+      'slipway.yaml',
+      'state-namespace: team-a\nenvironments:\n  a: {path: clusters/a}\n  b: {path: clusters/b, state-namespace: team-b}\n',
+    );
+    const config = load();
+    assert.equal(environmentOrThrow(config, 'a').stateNamespace, 'team-a');
+    assert.equal(environmentOrThrow(config, 'b').stateNamespace, 'team-b');
+  });
+
+  test('an invalid namespace name is refused on its line, at the top and in an environment', () => {
+    folders('clusters/a');
+    const text =
+      'state-namespace: Team_A\nenvironments:\n  a:\n    path: clusters/a\n    state-namespace: 7\n';
+    write('slipway.yaml', text);
+    const message = loadError().message;
+    assert.match(message, /slipway\.yaml:1: state-namespace "Team_A" is not a valid namespace name/);
+    assert.match(message, /slipway\.yaml:5: "state-namespace" must be a string, got number 7/);
+  });
 });

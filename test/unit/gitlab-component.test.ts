@@ -114,6 +114,12 @@ describe('templates/slipway.yml is a valid GitLab CI/CD component', () => {
     assert.deepEqual(apply.environment, { name: 'beta', action: 'prepare' });
     assert.deepEqual(drift.environment, { name: 'beta', action: 'verify' });
     assert.equal(apply.resource_group, 'slipway-beta');
+    // Every include's images job may keep the one grouped merge request: they share one lock.
+    assert.equal(jobs['slipway-images-beta'].resource_group, 'slipway-images');
+    assert.equal(
+      interpolate({ environment: 'live' })['slipway-images-live']?.resource_group,
+      'slipway-images',
+    );
     assert.equal(template.variables?.GIT_DEPTH, '0', 'detection needs the history');
     assert.equal(template.image, 'node:24');
     for (const job of [plan, apply, drift]) assert.equal(job.extends, '.slipway-beta');

@@ -53,6 +53,7 @@ describe('parseInputs', () => {
       sopsAgeKey: undefined,
       requireReviewedPlan: false,
       registryConfig: undefined,
+      planMode: undefined,
     });
   });
 

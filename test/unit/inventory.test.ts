@@ -13,12 +13,13 @@ import {
   applySetId,
   decodeInventory,
   encodeInventory,
-  INVENTORY_NAMESPACE,
   inventoryName,
   mergeEntries,
   sameEntries,
   type Inventory,
 } from '../../src/core/inventory.ts';
+import { DEFAULT_STATE_NAMESPACE } from '../../src/core/config.ts';
+import { inventoryMoveNote, lostInventoryRefusal } from '../../src/core/inventory-move.ts';
 import { objectKey, type KubeObject } from '../../src/core/objects.ts';
 import { byStage, stageOf, type Stage } from '../../src/core/order.ts';
 import { inventoryOwnerCheck, pruneBudgetRefusal } from '../../src/core/prune-guard.ts';
@@ -42,12 +43,13 @@ const entries = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'edge', name: 'web' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'data', name: 'db' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'reader' },
-  { apiVersion: 'v1', kind: 'ConfigMap', namespace: INVENTORY_NAMESPACE, name: 'settings' },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespace: DEFAULT_STATE_NAMESPACE, name: 'settings' },
 ];
 
 function inventory(overrides: Partial<Inventory> = {}): Inventory {
   return {
     environment: 'prod',
+    namespace: DEFAULT_STATE_NAMESPACE,
     entries,
     commit: '0123456789abcdef0123456789abcdef01234567',
     appliedAt: '2024-06-01T12:00:00.000Z',
@@ -57,20 +59,21 @@ function inventory(overrides: Partial<Inventory> = {}): Inventory {
 }
 
 describe('applySetId', () => {
-  test("matches kubectl's formula for the environment's ConfigMap parent", () => {
-    for (const environment of ['prod', 'staging', 'eu-west-1', 'a']) {
-      assert.equal(
-        applySetId(environment),
-        kubectlApplySetId(`slipway-${environment}`, 'slipway-system', 'ConfigMap', ''),
-      );
-    }
+  test("matches kubectl's formula for the environment's ConfigMap parent, in its state namespace", () => {
+    for (const environment of ['prod', 'staging', 'eu-west-1', 'a'])
+      for (const namespace of ['slipway-system', 'team-a'])
+        assert.equal(
+          applySetId(environment, namespace),
+          kubectlApplySetId(`slipway-${environment}`, namespace, 'ConfigMap', ''),
+        );
   });
 
-  test('is a valid label value and differs per environment', () => {
-    const id = applySetId('prod');
+  test('is a valid label value and differs per environment and per state namespace', () => {
+    const id = applySetId('prod', 'slipway-system');
     assert.match(id, /^applyset-[A-Za-z0-9_-]{43}-v1$/);
     assert.ok(id.length <= 63, 'label values are at most 63 characters');
-    assert.notEqual(applySetId('prod'), applySetId('staging'));
+    assert.notEqual(id, applySetId('staging', 'slipway-system'));
+    assert.notEqual(id, applySetId('prod', 'team-a'));
   });
 });
 
@@ -83,7 +86,7 @@ describe('encodeInventory', () => {
     assert.equal(parent.metadata.name, inventoryName('prod'));
     assert.equal(parent.metadata.name, 'slipway-prod');
     assert.equal(parent.metadata.namespace, 'slipway-system');
-    assert.equal(parent.metadata.labels?.[APPLYSET_ID_LABEL], applySetId('prod'));
+    assert.equal(parent.metadata.labels?.[APPLYSET_ID_LABEL], applySetId('prod', 'slipway-system'));
     assert.equal(parent.metadata.annotations?.[APPLYSET_TOOLING], 'slipway/v1');
   });
 
@@ -106,6 +109,14 @@ describe('encodeInventory', () => {
 
   test("additional-namespaces: every member namespace but the parent's own, sorted", () => {
     assert.equal(parent.metadata.annotations?.[APPLYSET_NAMESPACES], 'data,edge,shop');
+  });
+
+  test('lives in the state namespace it was given, with that ApplySet id and round-trips it', () => {
+    const moved = encodeInventory(inventory({ namespace: 'team-a' }));
+    assert.equal(moved.metadata.namespace, 'team-a');
+    assert.equal(moved.metadata.labels?.[APPLYSET_ID_LABEL], applySetId('prod', 'team-a'));
+    assert.equal(moved.metadata.annotations?.[APPLYSET_NAMESPACES], 'data,edge,shop,slipway-system');
+    assert.equal(decodeInventory('prod', moved).namespace, 'team-a');
   });
 
   test('an empty inventory has empty annotations, not missing ones', () => {
@@ -395,5 +406,58 @@ describe('narrowing the inventory', () => {
     assert.equal(sameEntries([config, hpa], [hpa, config]), true);
     assert.equal(sameEntries([config, hpa], [config, served]), false);
     assert.equal(sameEntries([config], [config, hpa]), false);
+  });
+});
+
+describe('moving the state namespace', () => {
+  const env = { name: 'prod', stateNamespace: 'team-a' };
+  const member = (id: string, owner = 'prod'): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'web',
+      namespace: 'team-a',
+      labels: { 'slipway.dev/environment': owner, 'applyset.kubernetes.io/part-of': id },
+    },
+  });
+
+  test('a moved inventory is said in the plan: from where, to where, and that pruning keeps working', () => {
+    const moved = inventory({
+      namespace: 'team-a',
+      movedFrom: { namespace: 'slipway-system', resourceVersion: '5' },
+    });
+    assert.match(
+      inventoryMoveNote(moved) ?? '',
+      /moves from slipway-system\/slipway-prod to team-a\/slipway-prod .*then deletes the old one; its 7 objects stay tracked, so pruning keeps working/,
+    );
+    assert.equal(inventoryMoveNote(inventory()), undefined);
+  });
+
+  test('no inventory, but live members of an ApplySet elsewhere: refused, naming where it is', () => {
+    const none = { ...inventory({ namespace: 'team-a', entries: [] }) };
+    const refusal = lostInventoryRefusal(env, none, [
+      member(applySetId('prod', 'slipway-system')),
+      undefined,
+    ]);
+    assert.equal(refusal?.rule, 'inventory-lost');
+    assert.match(refusal.message, /no inventory in team-a \(state-namespace\)/);
+    assert.match(refusal.message, /the inventory in slipway-system\/slipway-prod/);
+    assert.match(refusal.message, /--force starts a new inventory/);
+    // An earlier non-default state namespace is found among the objects' own namespaces.
+    const fromTeamB = lostInventoryRefusal({ name: 'prod', stateNamespace: 'team-b' }, none, [
+      member(applySetId('prod', 'team-a')),
+    ]);
+    assert.match(fromTeamB?.message ?? '', /the inventory in team-a\/slipway-prod/);
+  });
+
+  test('members of this ApplySet, of another environment, or an inventory found: no refusal', () => {
+    const none = inventory({ namespace: 'team-a', entries: [] });
+    assert.equal(lostInventoryRefusal(env, none, [member(applySetId('prod', 'team-a'))]), undefined);
+    assert.equal(
+      lostInventoryRefusal(env, none, [member(applySetId('other', 'slipway-system'), 'other')]),
+      undefined,
+    );
+    const found = inventory({ namespace: 'team-a', resourceVersion: '9' });
+    assert.equal(lostInventoryRefusal(env, found, [member(applySetId('prod', 'slipway-system'))]), undefined);
   });
 });

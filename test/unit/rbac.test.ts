@@ -68,6 +68,56 @@ describe('slipway rbac manifests', () => {
   });
 });
 
+describe('slipway rbac with a state namespace', () => {
+  const scoped = { ...request, namespaces: ['team-a'], stateNamespace: 'team-a', namespaceObjects: [] };
+
+  test('a namespace-scoped environment gets Roles and RoleBindings only, one each per identity', () => {
+    const objects = rbacManifests(scoped);
+    assert.deepEqual(
+      objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`),
+      [
+        'Namespace /team-a',
+        'Role team-a/slipway-live-apply',
+        'RoleBinding team-a/slipway-live-apply',
+        'Role team-a/slipway-live-plan',
+        'RoleBinding team-a/slipway-live-plan',
+        'ValidatingAdmissionPolicy /slipway-live-plan-dry-run-only',
+        'ValidatingAdmissionPolicyBinding /slipway-live-plan-dry-run-only',
+      ],
+    );
+    assert.match(rbacYaml(scoped), /lock \(Lease\) in team-a \(state-namespace\)[\s\S]*# No ClusterRole/);
+  });
+
+  test('Namespace objects the environment renders are the only cluster-scoped grant, by name', () => {
+    const objects = rbacManifests({
+      ...scoped,
+      namespaces: ['team-a', 'team-b'],
+      namespaceObjects: ['team-b'],
+    });
+    const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole');
+    assert.equal(clusterRoles.length, 2);
+    for (const role of clusterRoles)
+      assert.deepEqual(
+        (role.rules as Rule[]).map((r) => [r.resources, r.resourceNames]),
+        [[['namespaces'], ['team-b']]],
+      );
+  });
+
+  test('elsewhere, the apply identity may delete only its own inventory there (to move it)', () => {
+    const objects = rbacManifests({ ...scoped, stateNamespace: 'ops' });
+    const apply = objects.find(
+      (o) => o.kind === 'Role' && o.metadata.namespace === 'ops' && o.metadata.name === 'slipway-live-apply',
+    );
+    const deletes = (apply?.rules as Rule[]).filter(
+      (r) => r.resources.includes('configmaps') && r.verbs.includes('delete'),
+    );
+    assert.deepEqual(
+      deletes.map((r) => r.resourceNames),
+      [['slipway-live']],
+    );
+  });
+});
+
 describe('slipway rbac arguments', () => {
   test('namespaces are a comma list; identities are flags', () => {
     const command = parseArgs(['rbac', '--env', 'live', '--github', 'acme/deploys', '--namespaces', 'a, b,']);
@@ -85,6 +135,7 @@ describe('slipway rbac arguments', () => {
       github: 'acme/deploys',
       applyUser: undefined,
       planUsers: undefined,
+      stateNamespace: undefined,
     });
     assert.throws(() => parseArgs(['rbac', '--github', 'acme/deploys']), /needs --env/);
   });

@@ -9,6 +9,13 @@ test('masks a value in plain, base64 and URL-encoded form', () => {
   assert.equal(masker.mask(text), 'a *** b *** c ***');
 });
 
+test('masks a value with a quote, a backslash or a newline where JSON output escaped them', () => {
+  const masker = new SecretMasker();
+  const value = 'pa"ss\\word\nline2';
+  masker.add(value);
+  assert.equal(masker.mask(JSON.stringify({ diff: `+ dsn: ${value}@db` })), '{"diff":"+ dsn: ***@db"}');
+});
+
 test('longer values win over values they contain, and regex characters are literal', () => {
   const masker = new SecretMasker();
   masker.add('abcd');

@@ -84,6 +84,14 @@ describe('slipway init', () => {
       assert.deepEqual(load(readFileSync(path.join(repo, 'slipway.yaml'), 'utf8')), {
         environments: { dev: { path: 'clusters/dev' }, prod: { path: 'clusters/prod' } },
       });
+      // Plan, apply, drift, re-sync, and the scheduled image updates (issue 16).
+      assert.deepEqual(readdirSync(path.join(repo, '.github', 'workflows')).sort(), [
+        'slipway-apply.yml',
+        'slipway-drift.yml',
+        'slipway-images.yml',
+        'slipway-plan.yml',
+        'slipway-resync.yml',
+      ]);
       for (const file of readdirSync(path.join(repo, '.github', 'workflows'))) {
         const content = readFileSync(path.join(repo, '.github', 'workflows', file), 'utf8');
         assert.deepEqual(await workflowErrors(file, content), [], file);

@@ -8,6 +8,9 @@ import type { RepoPaths } from '../paths.ts';
 import { locateTags, type TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
 import { selectLatest } from './select.ts';
+import { checkSharedEdits } from './shared.ts';
+import { locationKey } from './trace.ts';
+import { outsideNotes, tracedFor, type RenderEnvironment } from './traced-env.ts';
 import { planUpdates, policyFor, type ImageUpdate, type PolicyResult } from './updates.ts';
 
 export interface ImageRegistry {
@@ -26,6 +29,8 @@ export interface ImageScan {
   readonly problems: readonly string[];
   /** Files that could not be read as YAML (Helm templates, say): not searched. */
   readonly skipped: readonly string[];
+  /** What the user should know: tags not traced, a shared file edited for one environment only. */
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -58,13 +63,16 @@ export function environmentFiles(repo: RepoPaths, env: EnvironmentConfig, config
 
 /**
  * Finds the updates for each environment (or only `only`). Each policy's registry is asked once,
- * and only when some file holds its image; a registry failure is a problem, not an update.
+ * and only when some file holds its image; a registry failure is a problem, not an update. With
+ * `render`, the rendered objects' images are traced to the lines that set them too (a shared base
+ * outside the environment's folder, the overlay's `images:` entry that overrides it).
  */
 export async function findImageUpdates(
   repo: RepoPaths,
   config: SlipwayConfig,
   registry: ImageRegistry,
   only?: string,
+  render?: RenderEnvironment,
 ): Promise<ImageScan> {
   const policies = config.imagePolicies ?? [];
   if (policies.length === 0)
@@ -89,19 +97,32 @@ export async function findImageUpdates(
     return locations;
   };
   const unknownMarkers = new Set<string>();
-  const perEnv = envs.map((env) => {
+  const notes: string[] = [];
+  const perEnv = [];
+  for (const env of envs) {
     const applicable = policies.filter(
       (p) => p.environments === undefined || p.environments.includes(env.name),
     );
-    const all = environmentFiles(repo, env, config.file).flatMap(located);
-    for (const l of all)
+    const searched = environmentFiles(repo, env, config.file).flatMap(located);
+    for (const l of searched)
       if (l.policy !== undefined && !policies.some((p) => p.name === l.policy))
         unknownMarkers.add(
           `${formatLocation(l)}: the marker names image policy "${l.policy}", which slipway.yaml does not define`,
         );
+    const { locations: all, traced } = render
+      ? await tracedFor(env, searched, {
+          repo,
+          // Two policies may name one image for different environments: this one's come first.
+          policies: [...applicable, ...policies.filter((p) => !applicable.includes(p))],
+          render,
+          located,
+          skipped,
+          notes,
+        })
+      : { locations: searched, traced: [] };
     const locations = all.filter((location) => policyFor(location, applicable) !== undefined);
-    return { env, applicable, locations };
-  });
+    perEnv.push({ env, applicable, locations, all: [...all, ...traced] });
+  }
   const used = new Map<string, ImagePolicy>();
   for (const { applicable, locations } of perEnv)
     for (const location of locations) {
@@ -117,11 +138,15 @@ export async function findImageUpdates(
       problems.push(`image policy "${policy.name}": ${describeError(error)}`);
     }
   }
-  const environments = perEnv.map(({ env, applicable, locations }) => {
+  const planned = perEnv.map(({ env, applicable, locations, all }) => {
     const own = new Map([...results].filter(([name]) => applicable.some((p) => p.name === name)));
-    return { environment: env.name, updates: planUpdates(locations, own) };
+    const uses = new Set(all.filter((l) => policyFor(l, policies) !== undefined).map(locationKey));
+    return { environment: env.name, uses, updates: planUpdates(locations, own) };
   });
-  return { environments, problems, skipped };
+  const shared = checkSharedEdits(planned);
+  problems.push(...shared.problems);
+  if (only !== undefined) notes.push(...outsideNotes(envOf(config, only), shared.environments));
+  return { environments: shared.environments, problems, skipped, notes };
 }
 
 function envOf(config: SlipwayConfig, name: string): EnvironmentConfig {

@@ -1,13 +1,23 @@
-// The scheduled image job: one pull request per environment on a stable branch, opened or
-// updated with the bumps the policies allow, closed when nothing is left to bump. The pull request
-// is the only write; the normal plan job then shows what the new tags change in the cluster.
+// The scheduled image job: pull requests on stable branches (one per environment, or one for all,
+// as requests.ts decides), opened or updated with the bumps the policies allow, closed when nothing
+// is left to bump. The pull request is the only write; the normal plan job then shows what the new
+// tags change in the cluster.
 
 import type { Logger } from '../ports.ts';
 import type { ImageScan } from './find.ts';
-import { applyUpdates, type ImageUpdate } from './updates.ts';
+import {
+  commitMessage,
+  emptyComment,
+  planImageRequests,
+  replacedComment,
+  requestBody,
+  requestTitle,
+  type ImageRequestMode,
+} from './requests.ts';
+import { applyUpdates } from './updates.ts';
 
 export interface BranchProposal {
-  /** `slipway/images/<env>`. */
+  /** `slipway/images/<env>`, or `slipway/images/all`. */
   readonly branch: string;
   /** The branch the pull request merges into. */
   readonly base: string;
@@ -36,6 +46,7 @@ export interface ProposalPlatform {
 }
 
 export interface ProposalOutcome {
+  /** The request's environment, or `all` for the grouped one. */
   readonly environment: string;
   readonly branch: string;
   readonly updates: number;
@@ -43,76 +54,67 @@ export interface ProposalOutcome {
   readonly closed: number | undefined;
 }
 
-export const IMAGE_BRANCH_PREFIX = 'slipway/images/';
-
-/** Markdown listing each bump with the registry's digest of the new tag. */
-export function proposalBody(environment: string, updates: readonly ImageUpdate[]): string {
-  const cell = (text: string): string => text.replaceAll('|', '\\|');
-  const rows = updates.map(
-    (u) =>
-      `| \`${cell(u.file)}:${u.line}\` | \`${cell(u.image)}\` | \`${cell(u.from)}\` | \`${cell(u.to)}\` | ${u.digest ? `\`${u.digest}\`` : '—'} | ${cell(u.policy)} |`,
-  );
-  return [
-    `Image updates for **${environment}** allowed by the \`image-policies\` in slipway.yaml.`,
-    '',
-    '| Where | Image | From | To | Digest | Policy |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-    'Slipway plans this pull request against the live cluster like any other; merging applies it.',
-    'This branch is rewritten by the next scheduled run: commit fixes elsewhere.',
-  ].join('\n');
+export interface ProposalSettings {
+  readonly mode: ImageRequestMode;
+  /** Every environment in slipway.yaml: whose per-environment branches a grouped run replaces. */
+  readonly configured: readonly string[];
 }
 
 /**
- * Opens or updates one pull request per environment with updates, and closes the one of an
- * environment that has none left. After a registry failure nothing is closed: an update that could
- * not be checked is not an update that went away.
+ * Opens or updates each request the mode wants that has updates, closes those with none left, then
+ * closes the other mode's requests, pointing at this run's. After a registry failure nothing is
+ * closed: an update that could not be checked is not an update that went away.
  */
 export async function proposeImageUpdates(
   scan: ImageScan,
   readFile: (file: string) => string,
   platform: ProposalPlatform,
   base: { readonly branch: string; readonly sha: string },
+  settings: ProposalSettings,
   logger: Logger,
 ): Promise<ProposalOutcome[]> {
+  const plan = planImageRequests(scan.environments, settings.mode, settings.configured);
+  for (const conflict of plan.conflicts) logger.warn(conflict);
+  const mayClose = scan.problems.length === 0;
   const outcomes: ProposalOutcome[] = [];
-  for (const { environment, updates } of scan.environments) {
-    const branch = `${IMAGE_BRANCH_PREFIX}${environment}`;
-    if (updates.length === 0) {
-      const closed =
-        scan.problems.length === 0
-          ? await platform.withdraw(branch, 'No image updates left for this environment: closing.')
-          : undefined;
-      if (closed !== undefined) logger.info(`${environment}: no image updates left, closed #${closed}`);
-      outcomes.push({ environment, branch, updates: 0, url: undefined, closed });
+  for (const request of plan.requests) {
+    const { branch, name } = request;
+    if (request.updates === 0) {
+      const closed = mayClose ? await platform.withdraw(branch, emptyComment(request)) : undefined;
+      if (closed !== undefined) logger.info(`${name}: no image updates left, closed #${closed}`);
+      outcomes.push({ environment: name, branch, updates: 0, url: undefined, closed });
       continue;
     }
     const files = new Map<string, string>();
-    for (const file of [...new Set(updates.map((u) => u.file))].sort())
-      files.set(
-        file,
-        applyUpdates(
-          readFile(file),
-          updates.filter((u) => u.file === file),
-        ),
-      );
-    const summary = [
-      ...new Set(updates.map((u) => `${u.image.split('/').pop() ?? u.image} ${u.to.split('@')[0] ?? ''}`)),
-    ];
+    for (const [file, edits] of [...request.edits].sort(([a], [b]) => (a < b ? -1 : 1)))
+      files.set(file, applyUpdates(readFile(file), edits));
     const result = await platform.propose({
       branch,
       base: base.branch,
       baseSha: base.sha,
-      title: `Update images in ${environment}: ${summary.join(', ')}`.slice(0, 250),
-      body: proposalBody(environment, updates),
-      message: `Update images in ${environment}\n\n${updates.map((u) => `${u.file}:${u.line} ${u.image} ${u.from} -> ${u.to}`).join('\n')}\n`,
+      title: requestTitle(request),
+      body: requestBody(request, plan.mode),
+      message: commitMessage(request),
       files,
     });
     logger.info(
-      `${environment}: ${updates.length} image update${updates.length === 1 ? '' : 's'}, ${result.created ? 'opened' : 'updated'} ${result.url}${result.pushed ? '' : ' (branch unchanged)'}`,
+      `${name}: ${request.updates} image update${request.updates === 1 ? '' : 's'}, ${result.created ? 'opened' : 'updated'} ${result.url}${result.pushed ? '' : ' (branch unchanged)'}`,
     );
-    outcomes.push({ environment, branch, updates: updates.length, url: result.url, closed: undefined });
+    outcomes.push({
+      environment: name,
+      branch,
+      updates: request.updates,
+      url: result.url,
+      closed: undefined,
+    });
+  }
+  if (!mayClose) return outcomes;
+  const urls = outcomes.flatMap((o) => (o.url === undefined ? [] : [o.url]));
+  for (const { branch, name } of plan.stale) {
+    const closed = await platform.withdraw(branch, replacedComment(plan.mode, urls));
+    if (closed === undefined) continue;
+    logger.info(`${branch}: replaced (image-pull-requests: ${plan.mode}), closed #${closed}`);
+    outcomes.push({ environment: name, branch, updates: 0, url: undefined, closed });
   }
   return outcomes;
 }

@@ -13,11 +13,15 @@ import { describeCluster, outcome, type Job } from './job.ts';
 import {
   findReviewedPlan,
   judgePlan,
+  estimatedPlan,
   notReviewedError,
   type ReviewedPlan,
   type ReviewVerdict,
 } from './reviewed-plan.ts';
-import type { JobOutcome } from './types.ts';
+import type { ClusterHandle, JobOutcome } from './types.ts';
+import { hasPinnedOthers, pinnedSiblings } from './siblings.ts';
+import { renderedRefs, sharedObjectError, sharedObjects, type RenderedKeys } from './cross-environment.ts';
+import { describeRef } from '../objects.ts';
 import { publishPlanReport } from '../ci.ts';
 import { describeError } from '../errors.ts';
 import type { Finding } from '../manifest.ts';
@@ -77,13 +81,72 @@ export async function deployAll(job: Job, envs: readonly EnvironmentConfig[]): P
   if (job.mode === 'resync') refuseOtherBranch(job);
   const failures: string[] = [];
   let changes = false;
+  const together =
+    envs.length > 1 ||
+    hasPinnedOthers(
+      job,
+      envs.map((e) => e.name),
+    );
+  const prepared = together ? await renderedTogether(job, envs) : new Map<string, Prepared>();
   for (const env of envs) {
-    const { result, failure } = await deployOne(job, env);
+    const { result, failure } = await deployOne(job, env, job.settings.dryRun, prepared.get(env.name));
     if (failure) failures.push(`${env.name}: ${failure}`);
     const s = result?.plan.summary;
     changes ||= s !== undefined && s.create + s.update + s.delete > 0;
   }
   return outcome(job, { code: failures.length > 0 ? 1 : 0, changes, failures });
+}
+
+/** An environment rendered before any apply of the run, and why it must not be applied. */
+interface Prepared {
+  readonly rendered: Rendered;
+  readonly refusal: string | undefined;
+}
+
+type Rendered = Awaited<ReturnType<typeof renderForApply>>;
+
+/**
+ * Several environments in one run are all rendered before the first apply, so that objects two of
+ * them on one cluster both render (cross-environment.ts) stop both before anything is written;
+ * environments outside the run pinned to the same cluster are rendered to compare (siblings.ts).
+ * An environment that cannot be connected to or rendered is left out; its own apply says why.
+ */
+async function renderedTogether(
+  job: Job,
+  envs: readonly EnvironmentConfig[],
+): Promise<Map<string, Prepared>> {
+  const { deps } = job;
+  const rendered = new Map<string, Rendered>();
+  const keys: RenderedKeys[] = [];
+  const clusters = new Map<string, ClusterHandle>();
+  for (const env of envs) {
+    try {
+      const cluster = await deps.clusters.connect(env);
+      clusters.set(cluster.server, cluster);
+      const result = await renderForApply(deps.workspace, env, deps.logger, cluster.kube);
+      rendered.set(env.name, result);
+      const objects = await renderedRefs(env, result.manifests, cluster.kube);
+      keys.push({ environment: env.name, server: cluster.server, objects });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  const run = envs.map((e) => e.name);
+  if (hasPinnedOthers(job, run))
+    for (const cluster of clusters.values()) keys.push(...(await pinnedSiblings(job, run, cluster)));
+  const shared = sharedObjects(keys);
+  const prepared = new Map<string, Prepared>();
+  for (const [environment, result] of rendered) {
+    const objects = [...(shared.get(environment)?.values() ?? [])];
+    for (const { ref, others } of objects)
+      deps.logger.error(`${environment}: ${describeRef(ref)}: ${sharedObjectError(others)}`);
+    const named = objects.map(({ ref, others }) => `${describeRef(ref)} (also in ${others.join(', ')})`);
+    const refusal = named.length
+      ? `${named.length} object${named.length === 1 ? ' is' : 's are'} also rendered by another environment on the same cluster: ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', …' : ''}; one object can have only one owner, remove it from one of them; nothing was applied`
+      : undefined;
+    prepared.set(environment, { rendered: result, refusal });
+  }
+  return prepared;
 }
 
 /**
@@ -117,6 +180,8 @@ export async function deployOne(
   job: Job,
   env: EnvironmentConfig,
   dryRun = job.settings.dryRun,
+  /** Rendered already, with objects another environment of this run renders too (deployAll). */
+  prepared?: Prepared,
 ): Promise<{ result: ApplyResult | undefined; failure: string | undefined }> {
   const { context, settings, deps } = job;
   const { logger } = deps;
@@ -138,9 +203,13 @@ export async function deployOne(
       const reviewed = compare ? await reviewedPlanOrNone(job, env) : undefined;
       // Connected first: the cluster's version and APIs are helm's `.Capabilities` in the render.
       const cluster = await deps.clusters.connect(env);
-      const rendered = await renderForApply(deps.workspace, env, logger, cluster.kube);
+      const rendered =
+        prepared?.rendered ?? (await renderForApply(deps.workspace, env, logger, cluster.kube));
+      if (prepared?.refusal) throw new UserError('apply', prepared.refusal);
       const beforeWrite = async (plan: Plan): Promise<void> => {
-        verdict = await judgePlan(job, env, reviewed, rendered.manifests, plan);
+        verdict = await judgePlan(job, env, reviewed, rendered.manifests, plan, () =>
+          estimatedPlan(job, env, rendered.manifests, plan, cluster.kube),
+        );
         if (verdict.same) logger.info(`${env.name}: ${verdict.text}`);
         else logger.warn(`${env.name}: ${verdict.text}`);
         if (verdict.same || !required) return;

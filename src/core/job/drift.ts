@@ -46,7 +46,15 @@ async function planLive(job: Job, env: EnvironmentConfig): Promise<EnvironmentRe
   if ('report' in connected) return connected.report;
   const { cluster } = connected;
   job.deps.logger.info(`${env.name}: checking drift against ${describeCluster(cluster)}`);
-  return planReport(job.deps.workspace, env, cluster, job.deps.logger, job.settings.concurrency);
+  return planReport(
+    job.deps.workspace,
+    env,
+    cluster,
+    job.deps.logger,
+    job.settings.concurrency,
+    undefined,
+    job.settings.planMode ?? env.planMode,
+  );
 }
 
 /** Why a failed report could not be checked, in one line. */

@@ -9,7 +9,9 @@ import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../jo
 import type { EnvironmentReport } from '../report/markdown.ts';
 import { blockingRisks, describeRisk } from '../risk/assess.ts';
 import { connectOrReport, describeCluster, outcome, type Job } from './job.ts';
-import type { JobOutcome } from './types.ts';
+import { sharedObjects, withSharedObjectErrors, type RenderedKeys } from './cross-environment.ts';
+import { hasPinnedOthers, pinnedSiblings } from './siblings.ts';
+import type { ClusterHandle, JobOutcome } from './types.ts';
 
 /** Offline validation of every environment (and the danger lint against the change's base). */
 export async function validateAll(
@@ -45,16 +47,61 @@ export async function planAll(job: Job, envs: readonly EnvironmentConfig[]): Pro
       `validated offline: ${job.context.changeNoun}s from forks get no cluster credentials, so there is no live diff`,
     );
   }
+  const planned: Planned[] = [];
+  for (const env of envs) planned.push(await planOne(job, env));
   const reports: EnvironmentReport[] = [];
-  for (const env of envs) reports.push(await publish(job, await planOne(job, env)));
+  for (const report of await withSharedObjects(job, planned)) reports.push(await publish(job, report));
   return finish(job, reports);
 }
 
-async function planOne(job: Job, env: EnvironmentConfig): Promise<EnvironmentReport> {
-  const { logger } = job.deps;
+interface Planned {
+  readonly report: EnvironmentReport;
+  readonly cluster: ClusterHandle | undefined;
+}
+
+/**
+ * Objects that two environments on one cluster both render become errors in the plans of this run
+ * (cross-environment.ts), compared with the other planned environments and with those pinned to
+ * the same cluster (siblings.ts): posted only once every environment is planned.
+ */
+async function withSharedObjects(job: Job, planned: readonly Planned[]): Promise<EnvironmentReport[]> {
+  const run = planned.map(({ report }) => report.environment);
+  const keys: RenderedKeys[] = planned.flatMap(({ report, cluster }) =>
+    report.plan && cluster
+      ? [
+          {
+            environment: report.environment,
+            server: cluster.server,
+            objects: report.plan.objects
+              .filter((row) => row.action !== 'delete' && row.action !== 'orphan')
+              .map((row) => row.ref),
+          },
+        ]
+      : [],
+  );
+  if (hasPinnedOthers(job, run)) {
+    const clusters = new Map(planned.flatMap(({ cluster }) => (cluster ? [[cluster.server, cluster]] : [])));
+    for (const cluster of clusters.values()) keys.push(...(await pinnedSiblings(job, run, cluster)));
+  }
+  const shared = sharedObjects(keys);
+  return planned.map(({ report }) => {
+    const mine = shared.get(report.environment);
+    return mine && report.plan ? { ...report, plan: withSharedObjectErrors(report.plan, mine) } : report;
+  });
+}
+
+async function planOne(job: Job, env: EnvironmentConfig): Promise<Planned> {
   const connected = await connectOrReport(job, env);
-  if ('report' in connected) return connected.report;
-  const { cluster } = connected;
+  if ('report' in connected) return { report: connected.report, cluster: undefined };
+  return { report: await planConnected(job, env, connected.cluster), cluster: connected.cluster };
+}
+
+async function planConnected(
+  job: Job,
+  env: EnvironmentConfig,
+  cluster: ClusterHandle,
+): Promise<EnvironmentReport> {
+  const { logger } = job.deps;
   const where = describeCluster(cluster);
   logger.info(`${env.name}: planning against ${where}`);
   const report = await planReport(
@@ -64,6 +111,7 @@ async function planOne(job: Job, env: EnvironmentConfig): Promise<EnvironmentRep
     logger,
     job.settings.concurrency,
     baseOf(job),
+    job.settings.planMode ?? env.planMode,
   );
   // Risks the environment sets to `error` (risks: in slipway.yaml) fail the plan's check; only
   // here, so a drift check or an apply is not refused for them.

@@ -9,7 +9,10 @@ import type { EnvironmentConfig } from '../config.ts';
 import { affectedEnvironments, environmentDependencies } from '../detect.ts';
 import { describeError, UserError } from '../errors.ts';
 import type { Manifest } from '../manifest.ts';
-import type { Plan } from '../plan.ts';
+import { emptyInventory } from '../inventory.ts';
+import { objectKey } from '../objects.ts';
+import { planEnvironment, type Plan } from '../plan.ts';
+import type { KubeApi } from '../ports.ts';
 import { planDigest, readDigest, shortDigest, type PlanDigest } from '../plan-digest.ts';
 import { planMarker, readStamp } from '../report/comment.ts';
 import type { Job } from './job.ts';
@@ -51,8 +54,14 @@ export async function judgePlan(
   reviewed: ReviewedPlan | undefined,
   manifests: readonly Manifest[],
   plan: Plan,
+  /** A read-only estimate of the same plan (reads only): what a read-only reviewed plan is compared with. */
+  estimate?: () => Promise<Plan>,
 ): Promise<ReviewVerdict> {
   const digest = planDigest(manifests, plan);
+  // A reviewed estimate is compared with an estimate of this plan, never with the dry-run (plan-digest.ts).
+  const asEstimate = reviewed?.digest?.fidelity === 'read-only-estimate' && estimate !== undefined;
+  const compared = asEstimate ? planDigest(manifests, await estimate()) : digest;
+  const how = asEstimate ? ' (compared as read-only estimates: the reviewed plan was one)' : '';
   const noun = job.context.changeNoun === 'merge request' ? 'merge request !' : 'pull request #';
   const short = shortDigest(digest);
   if (!reviewed && !job.deps.platform) {
@@ -77,8 +86,12 @@ export async function judgePlan(
       text: `${where} has no recorded plan of ${env.name} to compare with (plan ${short})`,
     };
   }
-  if (reviewed.digest.render === digest.render && reviewed.digest.changes === digest.changes)
-    return { same: true, digest, text: `applied the reviewed plan ${short} of ${where}` };
+  if (reviewed.digest.render === compared.render && reviewed.digest.changes === compared.changes)
+    return {
+      same: true,
+      digest,
+      text: `applied the reviewed plan ${shortDigest(compared)} of ${where}${how}`,
+    };
   const was = shortDigest(reviewed.digest);
   if (reviewed.digest.render !== digest.render) {
     const landed = await filesChangedSince(job, env, reviewed.commit);
@@ -94,7 +107,7 @@ export async function judgePlan(
   return {
     same: false,
     digest,
-    text: `live state differs from the reviewed plan ${was} of ${where} (now ${short}): the same render now makes other changes, so the cluster changed since the plan (drift, or another apply)`,
+    text: `live state differs from the reviewed plan ${was} of ${where} (now ${short})${how}: the same render now makes other changes, so the cluster changed since the plan (drift, or another apply)`,
   };
 }
 
@@ -122,4 +135,28 @@ export function notReviewedError(env: EnvironmentConfig, verdict: ReviewVerdict)
   return new UserError('apply', `${env.name}: not applied, ${verdict.text}; nothing was written`, {
     hint: 'review the new plan (posted on the pull request) and re-run the apply, or merge a change that plans again; require-reviewed-plan is on',
   });
+}
+
+/**
+ * The apply's plan as a read-only plan would have shown it, for comparing with a reviewed estimate:
+ * its rendered objects estimated from live (reads only, no dry-run), its deletions as planned
+ * (they never need a dry-run).
+ */
+export async function estimatedPlan(
+  job: Job,
+  env: EnvironmentConfig,
+  manifests: readonly Manifest[],
+  plan: Plan,
+  kube: KubeApi,
+): Promise<Plan> {
+  const estimate = await planEnvironment(env, manifests, {
+    kube,
+    logger: job.deps.logger,
+    concurrency: job.settings.concurrency,
+    inventory: emptyInventory(env.name, env.stateNamespace),
+    planMode: 'read-only',
+  });
+  const rendered = new Set(estimate.objects.map((row) => objectKey(row.ref)));
+  const deletions = plan.objects.filter((row) => !rendered.has(objectKey(row.ref)));
+  return { ...estimate, objects: [...estimate.objects, ...deletions] };
 }

@@ -12,10 +12,10 @@ import { detectAll, type Detection } from '../detect.ts';
 import { assertNever } from '../errors.ts';
 import { deployAll } from './deploy.ts';
 import { checkDrift } from './drift.ts';
-import { markUnaffectedComments } from './comments.ts';
 import { outcome, type Job } from './job.ts';
 import { planAll, validateAll } from './plan.ts';
 import type { JobContext, JobDependencies, JobMode, JobOutcome, JobSettings } from './types.ts';
+import { reportUnaffected } from './unaffected.ts';
 
 /**
  * Runs one mode to the end and returns its outcome; the exit code is `outcome.code`. User errors
@@ -45,7 +45,7 @@ async function runMode(job: Job): Promise<JobOutcome> {
       const detection = await detect(job);
       job.deps.logger.info(`affected environments: ${detection.environments.join(', ') || 'none'}`);
       await job.deps.outputs.detected(detection);
-      await markUnaffectedComments(job, detection.environments);
+      await reportUnaffected(job, detection.environments);
       return outcome(job, { code: 0 });
     }
     case 'validate':
@@ -92,7 +92,7 @@ async function environments(job: Job): Promise<EnvironmentConfig[]> {
     `changed since ${context.base.slice(0, 12)}: ${detection.environments.map((e) => `${e} (${(detection.reasons[e] ?? []).slice(0, 3).join(', ')})`).join('; ') || 'no environment'}`,
   );
   if (job.mode === 'plan')
-    await markUnaffectedComments(job, detection.environments, only ? [only.name] : undefined);
+    await reportUnaffected(job, detection.environments, only ? [only.name] : undefined);
   if (only) {
     if (detection.environments.includes(only.name)) return [only];
     logger.info(`${only.name} is not changed by this ${context.changeNoun}: nothing to do for it`);

@@ -5,6 +5,7 @@
  */
 import type { ApplyResult } from '../apply.ts';
 import type { EnvironmentConfig } from '../config.ts';
+import type { PlanMode } from '../plan-mode.ts';
 import type { Detection } from '../detect.ts';
 import type { ReviewPlatform } from '../platform.ts';
 import type { GitHistory, KubeApi, Logger } from '../ports.ts';
@@ -35,6 +36,11 @@ export interface JobSettings {
    * has none); also per environment in slipway.yaml. Either one turns it on.
    */
   readonly requireReviewedPlan?: boolean;
+  /**
+   * plan/diff/drift: overrides every environment's `plan-mode` (plan-mode.ts). An apply ignores it:
+   * it always dry-runs.
+   */
+  readonly planMode?: PlanMode | undefined;
 }
 
 /** Which environments a run is about. */

@@ -1,18 +1,22 @@
 /**
  * `slipway rbac`: the two identities of an environment, as manifests a cluster admin applies once.
  *
- * - apply: what apply, prune and the health wait need in the environment's namespaces, its own
- *   Namespace objects by name, and its inventory (ConfigMap) and lock (Lease) in slipway-system.
+ * - apply: what apply, prune and the health wait need in the environment's namespaces, the
+ *   Namespace objects it renders by name, and its inventory (ConfigMap) and lock (Lease) in its
+ *   state namespace (`state-namespace`, default slipway-system).
  * - plan: reads, plus the create/patch/update a server-side dry-run is authorized as, and a
  *   ValidatingAdmissionPolicy that denies every request of the plan identity that is not a dry-run:
  *   RBAC cannot tell a dry-run from a write, admission can (`request.dryRun`).
  *
  * Cluster-scoped objects other than the Namespaces (CRDs, ClusterRoles, webhooks) are not covered:
- * an environment that renders them needs rules an admin writes on purpose.
+ * an environment that renders them needs rules an admin writes on purpose. An environment that
+ * renders no Namespace object gets no ClusterRole at all: Roles and RoleBindings only (discovery
+ * and SelfSubjectReview are every authenticated user's by the API server's default bindings).
  */
 import { dump } from 'js-yaml';
 import type { KubeObject } from '../objects.ts';
-import { INVENTORY_NAMESPACE } from '../inventory.ts';
+import { DEFAULT_STATE_NAMESPACE } from '../config.ts';
+import { inventoryName } from '../inventory.ts';
 
 export interface RbacRequest {
   readonly environment: string;
@@ -24,6 +28,18 @@ export interface RbacRequest {
   readonly planUsers: readonly string[];
   /** Cluster-scoped objects the environment renders (other than Namespaces): not covered. */
   readonly clusterScoped?: readonly string[];
+  /** Where its inventory and lock live (`state-namespace`; default slipway-system). */
+  readonly stateNamespace?: string;
+  /**
+   * Of `namespaces`, those the environment renders as Namespace objects: the only cluster-scoped
+   * rights granted, on those names. Undefined: all of `namespaces` (not known without a render).
+   */
+  readonly namespaceObjects?: readonly string[];
+  /**
+   * `read-only`: the plan identity gets get/list/watch only and plans read-only (plan-mode.ts);
+   * default `dry-run`: also the verbs server-side dry-runs are authorized as.
+   */
+  readonly planAccess?: 'dry-run' | 'read-only';
 }
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -42,12 +58,23 @@ export function rbacYaml(request: RbacRequest): string {
     `# Slipway identities for the environment "${request.environment}" (slipway rbac).`,
     `#   apply: ${request.applyUser}`,
     `#     reads and writes (create, patch, update, delete) in ${request.namespaces.join(', ')};`,
-    `#     its inventory (ConfigMap) and lock (Lease) in ${INVENTORY_NAMESPACE}.`,
+    `#     its inventory (ConfigMap) and lock (Lease) in ${request.stateNamespace ?? DEFAULT_STATE_NAMESPACE} (state-namespace).`,
     `#   plan:  ${request.planUsers.join(', ')}`,
-    '#     reads, plus create/patch/update so that server-side dry-runs are authorized; the',
-    '#     ValidatingAdmissionPolicy below denies all its requests that are not dry-runs.',
+    ...(request.planAccess === 'read-only'
+      ? [
+          '#     reads only (get, list, watch): it plans read-only from the live objects (plan-mode),',
+          '#     without defaults and webhooks; the ValidatingAdmissionPolicy below still denies any',
+          '#     write it may get from another binding.',
+        ]
+      : [
+          '#     reads, plus create/patch/update so that server-side dry-runs are authorized; the',
+          '#     ValidatingAdmissionPolicy below denies all its requests that are not dry-runs.',
+        ]),
     '# Apply with a cluster admin: kubectl apply -f -',
   ];
+  const namespaceObjects = request.namespaceObjects ?? request.namespaces;
+  if (namespaceObjects.length === 0)
+    header.push('# No ClusterRole: the environment renders no Namespace object, so Roles suffice.');
   const uncovered = request.clusterScoped ?? [];
   if (uncovered.length > 0)
     header.push(
@@ -70,47 +97,36 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
   const users = (usernames: readonly string[]): Record<string, string>[] =>
     usernames.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }));
   const namespaces = [...new Set(request.namespaces)].sort();
-  // The Roles need their namespaces; slipway-system is shared by every environment and, existing,
-  // needs creating by neither identity.
-  const objects: KubeObject[] = [INVENTORY_NAMESPACE, ...namespaces].map((namespace) => ({
+  const state = request.stateNamespace ?? DEFAULT_STATE_NAMESPACE;
+  const namespaceObjects = [...new Set(request.namespaceObjects ?? namespaces)].sort();
+  // The Roles need their namespaces; the state namespace may be shared by every environment and,
+  // existing, needs creating by neither identity.
+  const objects: KubeObject[] = [...new Set([state, ...namespaces])].map((namespace) => ({
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
   }));
   for (const [identity, usernames, verbs] of [
     ['apply', [request.applyUser], [...READ, ...WRITE]],
-    ['plan', request.planUsers, [...READ, ...DRY_RUN]],
+    ['plan', request.planUsers, request.planAccess === 'read-only' ? READ : [...READ, ...DRY_RUN]],
   ] as const) {
-    // The Namespace objects themselves, by name (a server-side apply names what it creates).
-    objects.push(
-      {
-        apiVersion: RBAC,
-        kind: 'ClusterRole',
-        metadata: meta(name(identity)),
-        rules: [
-          {
-            apiGroups: [''],
-            resources: ['namespaces'],
-            resourceNames: namespaces,
-            verbs,
-          },
-          // Apply checks that its inventory's namespace exists before writing there.
-          {
-            apiGroups: [''],
-            resources: ['namespaces'],
-            resourceNames: [INVENTORY_NAMESPACE],
-            verbs: ['get'],
-          },
-        ],
-      },
-      {
-        apiVersion: RBAC,
-        kind: 'ClusterRoleBinding',
-        metadata: meta(name(identity)),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: name(identity) },
-        subjects: users(usernames),
-      },
-    );
+    // The Namespace objects it renders, by name (a server-side apply names what it creates).
+    if (namespaceObjects.length > 0)
+      objects.push(
+        {
+          apiVersion: RBAC,
+          kind: 'ClusterRole',
+          metadata: meta(name(identity)),
+          rules: [{ apiGroups: [''], resources: ['namespaces'], resourceNames: namespaceObjects, verbs }],
+        },
+        {
+          apiVersion: RBAC,
+          kind: 'ClusterRoleBinding',
+          metadata: meta(name(identity)),
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: name(identity) },
+          subjects: users(usernames),
+        },
+      );
     for (const namespace of namespaces)
       objects.push(
         {
@@ -128,19 +144,29 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
         },
       );
     // The inventory and lock: apply writes them, a plan reads the inventory to find deletions.
+    // In one of the environment's namespaces, its Role there already covers them.
+    if (namespaces.includes(state)) continue;
     objects.push(
       {
         apiVersion: RBAC,
         kind: 'Role',
-        metadata: meta(name(identity), INVENTORY_NAMESPACE),
+        metadata: meta(name(identity), state),
         rules:
           identity === 'apply'
             ? [
                 { apiGroups: [''], resources: ['configmaps'], verbs: [...READ, 'create', 'update', 'patch'] },
+                // Its own inventory only: deleted when state-namespace moves it elsewhere.
+                {
+                  apiGroups: [''],
+                  resources: ['configmaps'],
+                  resourceNames: [inventoryName(env)],
+                  verbs: ['delete'],
+                },
+                // No delete: a lock is released by clearing its holder, never deleted.
                 {
                   apiGroups: ['coordination.k8s.io'],
                   resources: ['leases'],
-                  verbs: [...READ, 'create', 'update', 'patch', 'delete'],
+                  verbs: [...READ, 'create', 'update', 'patch'],
                 },
               ]
             : [
@@ -151,7 +177,7 @@ export function rbacManifests(request: RbacRequest): KubeObject[] {
       {
         apiVersion: RBAC,
         kind: 'RoleBinding',
-        metadata: meta(name(identity), INVENTORY_NAMESPACE),
+        metadata: meta(name(identity), state),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: name(identity) },
         subjects: users(usernames),
       },

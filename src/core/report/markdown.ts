@@ -1,6 +1,7 @@
 import type { Finding } from '../manifest.ts';
 import { shortDigest, type PlanDigest } from '../plan-digest.ts';
 import type { Plan, PlannedObject, PlanSummary } from '../plan.ts';
+import { describeFidelity } from '../plan-mode.ts';
 import { describeRef } from '../objects.ts';
 import { distinctLocations } from '../change-sources.ts';
 import { formatLocation } from '../errors.ts';
@@ -99,6 +100,8 @@ function sectionAt(
   if (report.note) out.push(`_${escapeInline(report.note)}_`, '');
   if (report.failure) out.push(`**The plan failed:** ${escapeInline(report.failure)}`, '');
   for (const note of report.plan?.notes ?? []) out.push(`_Note: ${escapeInline(note)}_`, '');
+  if (report.plan?.fidelity)
+    out.push(`**Fidelity:** ${escapeInline(describeFidelity(report.plan.fidelity))}`, '');
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
   for (const [label, list] of [
@@ -162,6 +165,11 @@ export function actionOf(object: PlannedObject): string {
   return object.adoptOnly ? 'adopt' : object.action;
 }
 
+/** Marks a row estimated from the live object instead of dry-run (plan-mode.ts). */
+export function estimateMark(object: PlannedObject): string {
+  return object.fidelity === 'read-only-estimate' ? ' (estimate)' : '';
+}
+
 /** One row's line; `html` inside a <summary> (raw HTML), `markdown` in a list. */
 function objectLine(object: PlannedObject, context: 'html' | 'markdown'): string {
   const code = context === 'html' ? htmlCode : codeSpan;
@@ -171,7 +179,7 @@ function objectLine(object: PlannedObject, context: 'html' | 'markdown'): string
     ? ` — takes ${object.taken.map((t) => `${t.fields.length} field${t.fields.length === 1 ? '' : 's'} from ${escapeInline(t.manager)}`).join(', ')}`
     : '';
   const icon = object.adoptOnly ? '🔵' : ICON[object.action];
-  return `${icon} ${actionOf(object)} ${escapeInline(describeRef(object.ref))}${where}${note}${taken}`;
+  return `${icon} ${actionOf(object)}${estimateMark(object)} ${escapeInline(describeRef(object.ref))}${where}${note}${taken}`;
 }
 
 function groupDetails(group: RowGroup, bodies: boolean): string {

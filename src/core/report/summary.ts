@@ -3,7 +3,8 @@ import { describeRef } from '../objects.ts';
 import { formatLocation } from '../errors.ts';
 import { codeBlock, codeSpan, escapeInline } from './escape.ts';
 import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
-import { actionOf, headline, type EnvironmentReport } from './markdown.ts';
+import { describeFidelity } from '../plan-mode.ts';
+import { actionOf, estimateMark, headline, type EnvironmentReport } from './markdown.ts';
 import { actionBar, stageDiagram } from './picture.ts';
 import { anchorOf, riskLines } from './risks.ts';
 import { truncateLines } from './trim.ts';
@@ -26,6 +27,8 @@ export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET):
       `**${escapeInline(headline(report.plan.summary))}** (${report.plan.objects.length} objects, ${report.plan.requests} API requests, ${(report.plan.durationMs / 1000).toFixed(1)} s)`,
       '',
     );
+    if (report.plan.fidelity)
+      out.push(`**Fidelity:** ${escapeInline(describeFidelity(report.plan.fidelity))}`, '');
     const bar = actionBar(report.plan.summary);
     if (bar) out.push(bar, '');
     out.push(...riskLines(report.environment, report.plan.risks, true));
@@ -40,7 +43,7 @@ export function planSummary(report: EnvironmentReport, budget = SUMMARY_BUDGET):
       const block = [
         `<a name="${anchorOf(report.environment, object.ref)}"></a>`,
         '',
-        `### ${actionOf(object)} ${escapeInline(describeRef(object.ref))}`,
+        `### ${actionOf(object)}${estimateMark(object)} ${escapeInline(describeRef(object.ref))}`,
         object.note ? escapeInline(object.note) : '',
         object.diff ? codeBlock(truncateLines(object.diff, 2000, '(object too large to show)'), 'diff') : '',
         '',

@@ -3,7 +3,8 @@ import { distinctLocations } from '../change-sources.ts';
 import { formatLocation } from '../errors.ts';
 import type { Plan, PlannedObject } from '../plan.ts';
 import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
-import { actionOf, headline } from './markdown.ts';
+import { describeFidelity } from '../plan-mode.ts';
+import { actionOf, estimateMark, headline } from './markdown.ts';
 import { riskText } from './risks.ts';
 
 const COLOURS = {
@@ -21,6 +22,7 @@ export function planAsText(plan: Plan, colour: boolean): string {
   for (const refusal of plan.refusals ?? []) out.push(paint(COLOURS.red, `refused: ${refusal.message}`));
   for (const risk of riskText(plan.risks)) out.push(paint(COLOURS.red, risk));
   for (const note of plan.notes ?? []) out.push(`note: ${note}`);
+  if (plan.fidelity) out.push(`fidelity: ${describeFidelity(plan.fidelity)}`);
   out.push(
     ...rowsAsText(
       plan.objects.filter((o) => o.action !== 'unchanged'),
@@ -51,7 +53,10 @@ function rowsAsText(rows: readonly PlannedObject[], paint: Paint): string[] {
 
 function objectAsText(object: PlannedObject, paint: Paint): string[] {
   const where = object.source ? ` (${formatLocation(object.source)})` : '';
-  const out = ['', paint(COLOURS.bold, `${actionOf(object)} ${describeRef(object.ref)}${where}`)];
+  const out = [
+    '',
+    paint(COLOURS.bold, `${actionOf(object)}${estimateMark(object)} ${describeRef(object.ref)}${where}`),
+  ];
   if (object.note) out.push(`  ${object.note}`);
   for (const place of distinctLocations(object.changes ?? []))
     out.push(`  from ${formatLocation(place.location)}: ${place.fields.join(', ')}`);
@@ -81,6 +86,7 @@ export function plansAsText(plans: readonly Plan[], colour: boolean): string {
     for (const refusal of plan.refusals ?? []) out.push(paint(COLOURS.red, `  refused: ${refusal.message}`));
     for (const risk of riskText(plan.risks)) out.push(paint(COLOURS.red, `  ${risk}`));
     for (const note of plan.notes ?? []) out.push(`  note: ${note}`);
+    if (plan.fidelity) out.push(`  fidelity: ${describeFidelity(plan.fidelity)}`);
   }
   for (const change of shared) {
     out.push(...objectAsText(change.row, paint));
@@ -107,6 +113,7 @@ export function planAsJson(plan: Plan): unknown {
       message: r.message,
     })),
     notes: plan.notes ?? [],
+    ...(plan.fidelity ? { fidelity: plan.fidelity } : {}),
     objects: plan.objects.map((o) => ({
       apiVersion: o.ref.apiVersion,
       kind: o.ref.kind,
@@ -114,6 +121,7 @@ export function planAsJson(plan: Plan): unknown {
       name: o.ref.name,
       action: o.action,
       ...(o.adoptOnly ? { adoptOnly: true } : {}),
+      ...(o.fidelity ? { fidelity: o.fidelity } : {}),
       diff: o.diff,
       ...(o.source ? { source: formatLocation(o.source) } : {}),
       ...(o.changes?.length

@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { estimateApply } from '../../src/core/estimate.ts';
+import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
+
+const slipway = (fieldsV1: Record<string, unknown>): ManagedFieldsEntry => ({
+  manager: 'slipway',
+  operation: 'Apply',
+  apiVersion: 'apps/v1',
+  fieldsV1,
+});
+
+/** What Slipway applied before: one container with an env var and a port, a label. */
+const appliedFields = {
+  'f:metadata': { 'f:labels': { 'f:app': {}, 'f:tier': {} } },
+  'f:spec': {
+    'f:template': {
+      'f:spec': {
+        'f:containers': {
+          'k:{"name":"web"}': {
+            '.': {},
+            'f:name': {},
+            'f:image': {},
+            'f:args': {},
+            'f:env': {
+              'k:{"name":"A"}': { '.': {}, 'f:name': {}, 'f:value': {} },
+              'k:{"name":"B"}': { '.': {}, 'f:name': {}, 'f:value': {} },
+            },
+            'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+          },
+        },
+      },
+    },
+  },
+};
+
+function live(extra: ManagedFieldsEntry[] = []): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'web',
+      namespace: 'demo',
+      labels: { app: 'web', tier: 'front', team: 'a' },
+      finalizers: ['x/one'],
+      managedFields: [
+        slipway(appliedFields),
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'apps/v1',
+          fieldsV1: { 'f:metadata': { 'f:labels': { 'f:team': {} }, 'f:finalizers': { 'v:"x/one"': {} } } },
+        },
+        ...extra,
+      ],
+    },
+    spec: {
+      replicas: 2,
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'web:1',
+              args: ['--a', '--b'],
+              env: [
+                { name: 'A', value: '1' },
+                { name: 'B', value: '2' },
+              ],
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              terminationMessagePath: '/dev/termination-log',
+            },
+          ],
+          restartPolicy: 'Always',
+        },
+      },
+    },
+    status: { replicas: 2 },
+  };
+}
+
+function rendered(change: (container: Record<string, unknown>) => void = () => {}): KubeObject {
+  const container: Record<string, unknown> = {
+    name: 'web',
+    image: 'web:1',
+    args: ['--a', '--b'],
+    env: [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ],
+    ports: [{ containerPort: 80 }],
+  };
+  change(container);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'demo', labels: { app: 'web', tier: 'front' } },
+    spec: { template: { spec: { containers: [container] } } },
+  };
+}
+
+const containerOf = (object: KubeObject): Record<string, unknown> =>
+  (object.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec
+    .containers[0] as Record<string, unknown>;
+
+describe('estimateApply', () => {
+  test('a create is the rendered object, a Secret with stringData folded into data', () => {
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { password: 'hunter2' },
+      data: { user: 'YWRtaW4=' },
+    };
+    assert.deepEqual(estimateApply(secret, undefined), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { user: 'YWRtaW4=', password: 'aHVudGVyMg==' },
+    });
+    const deployment = rendered();
+    assert.deepEqual(estimateApply(deployment, undefined), deployment);
+  });
+
+  test('nothing changed: the estimate is the live object (a port without its defaulted protocol matches)', () => {
+    assert.deepEqual(estimateApply(rendered(), live()), live());
+  });
+
+  test('an image change merges into the live container, defaulted fields kept', () => {
+    const result = estimateApply(
+      rendered((c) => (c.image = 'web:2')),
+      live(),
+    );
+    const container = containerOf(result);
+    assert.equal(container.image, 'web:2');
+    assert.equal(container.terminationMessagePath, '/dev/termination-log');
+    assert.deepEqual(container.ports, [{ containerPort: 80, protocol: 'TCP' }]);
+    assert.equal((result.spec as { replicas: number }).replicas, 2);
+    assert.deepEqual(result.status, { replicas: 2 });
+  });
+
+  test('an env var and a label Slipway applied and Git dropped are removed; another manager’s label stays', () => {
+    const object = rendered((c) => (c.env = [{ name: 'A', value: '1' }]));
+    delete object.metadata.labels?.tier;
+    const result = estimateApply(object, live());
+    assert.deepEqual(containerOf(result).env, [{ name: 'A', value: '1' }]);
+    assert.deepEqual(result.metadata.labels, { app: 'web', team: 'a' });
+  });
+
+  test('a field another manager co-owns is not removed', () => {
+    const coOwner: ManagedFieldsEntry = {
+      manager: 'kubectl-edit',
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      fieldsV1: {
+        'f:spec': {
+          'f:template': {
+            'f:spec': {
+              'f:containers': {
+                'k:{"name":"web"}': { 'f:env': { 'k:{"name":"B"}': { '.': {}, 'f:value': {} } } },
+              },
+            },
+          },
+        },
+      },
+    };
+    const result = estimateApply(
+      rendered((c) => (c.env = [{ name: 'A', value: '1' }])),
+      live([coOwner]),
+    );
+    assert.deepEqual(containerOf(result).env, [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]);
+  });
+
+  test('keyed lists merge item by item and append new items; atomic lists replace whole', () => {
+    const result = estimateApply(
+      rendered((c) => {
+        c.env = [
+          { name: 'B', value: '20' },
+          { name: 'A', value: '1' },
+          { name: 'C', value: '3' },
+        ];
+        c.args = ['--c'];
+      }),
+      live(),
+    );
+    assert.deepEqual(containerOf(result).env, [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '20' },
+      { name: 'C', value: '3' },
+    ]);
+    assert.deepEqual(containerOf(result).args, ['--c']);
+  });
+
+  test('a set (finalizers, `v:` in managedFields) is a union', () => {
+    const object = rendered();
+    object.metadata.finalizers = ['x/two'];
+    assert.deepEqual(estimateApply(object, live()).metadata.finalizers, ['x/one', 'x/two']);
+  });
+
+  test('a new container is appended, keyed by name with no managedFields evidence for it', () => {
+    const object = rendered();
+    (object.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers.push({
+      name: 'sidecar',
+      image: 'side:1',
+    });
+    const containers = (
+      estimateApply(object, live()).spec as { template: { spec: { containers: unknown[] } } }
+    ).template.spec.containers;
+    assert.equal(containers.length, 2);
+    assert.deepEqual(containers[1], { name: 'sidecar', image: 'side:1' });
+  });
+
+  test('fields kubectl applied client-side are adopted: dropped from Git, they are removed', () => {
+    const object = live();
+    object.metadata.labels = { ...object.metadata.labels, legacy: 'yes' };
+    object.metadata.managedFields?.push({
+      manager: 'kubectl-client-side-apply',
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:legacy': {} } } },
+    });
+    assert.deepEqual(estimateApply(rendered(), object).metadata.labels, {
+      app: 'web',
+      tier: 'front',
+      team: 'a',
+    });
+  });
+
+  test('without a Slipway entry (another apiVersion, or never applied) nothing is removed', () => {
+    const object = live();
+    const mine = object.metadata.managedFields?.[0];
+    if (mine) mine.apiVersion = 'apps/v1beta2';
+    const changed = rendered((c) => (c.env = [{ name: 'A', value: '1' }]));
+    delete changed.metadata.labels?.tier;
+    const result = estimateApply(changed, object);
+    assert.equal(result.metadata.labels?.tier, 'front');
+    assert.deepEqual(containerOf(result).env, [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]);
+  });
+});
