@@ -77,7 +77,7 @@ export class PlanFidelity {
     try {
       return { ...(await dryRun()), fidelity: 'server-dry-run' };
     } catch (error) {
-      if (this.mode !== 'auto' || !(error instanceof UserError) || error.kind !== 'permission') throw error;
+      if (this.mode !== 'auto' || !isRbacRefusal(error)) throw error;
       this.estimating = true;
       if (!this.warned) {
         this.warned = true;
@@ -88,6 +88,20 @@ export class PlanFidelity {
       return estimated(object, live);
     }
   }
+}
+
+/**
+ * A dry-run RBAC refuses (`User "…" cannot patch resource "…"`, the authorizer's words), as opposed
+ * to one an admission webhook or policy denies with 403 too: that denial is what the apply would
+ * meet, and must stay an error row, never turn into an estimate that hides it.
+ */
+export function isRbacRefusal(error: unknown): boolean {
+  return (
+    error instanceof UserError &&
+    error.kind === 'permission' &&
+    /\bcannot (?:patch|create|update) resource\b/.test(error.message) &&
+    !/admission webhook|ValidatingAdmissionPolicy/.test(error.message)
+  );
 }
 
 function estimated(object: KubeObject, live: KubeObject | undefined): PlanResult {

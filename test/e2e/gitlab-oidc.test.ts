@@ -3,6 +3,8 @@
 // GitLab-like issuer (username `gitlab:<sub>`). No KUBECONFIG variable at all.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { rbacYaml } from '../../src/core/rbac/manifests.ts';
 import type { Cluster, ClusterOidc } from '../cluster/cluster.ts';
@@ -139,9 +141,24 @@ describe('auth: gitlab-oidc', { skip: WITHOUT_ISSUER }, () => {
     assert.notEqual(late.code, 0);
     assert.match(late.output, /rejected the GitLab OIDC token \(subject project_path:.*EXPIRED/);
 
-    for (const run of [refused, applied, late])
-      for (const token of [featureToken, mainToken, expired])
+    // `aud` left at GitLab's default (the instance URL) instead of the cluster's audience.
+    const stranger = oidc.token({ subject: MAIN, audience: 'https://gitlab.example.com', issuer: 'gitlab' });
+    const misaddressed = await applyJob(repo, base, head, stranger);
+    assert.notEqual(misaddressed.code, 0);
+    assert.match(
+      misaddressed.output,
+      /rejected the GitLab OIDC token \(subject project_path:\S+, audience https:\/\/gitlab\.example\.com/,
+    );
+
+    // Nowhere: the job log, nor the report files kept as the job's artifacts.
+    const reports = path.join(repo.dir, 'slipway-plan');
+    const artifacts = existsSync(reports)
+      ? readdirSync(reports).map((file) => readFileSync(path.join(reports, file), 'utf8'))
+      : [];
+    assert.ok(artifacts.length > 0, 'the jobs wrote report files');
+    for (const text of [...[refused, applied, late, misaddressed].map((r) => r.output), ...artifacts])
+      for (const token of [featureToken, mainToken, expired, stranger])
         for (const part of [token, ...token.split('.').filter((p) => p.length > 40)])
-          assert.ok(!run.output.includes(part), 'an ID token leaked');
+          assert.ok(!text.includes(part), 'an ID token leaked');
   });
 });

@@ -197,7 +197,7 @@ test('another merge changed the environment after the review: applied without th
   s.repo.remove();
 });
 
-test('with require-reviewed-plan, a push no pull request reviewed writes nothing and says why', async () => {
+test('with require-reviewed-plan, a push no pull request reviewed writes nothing and says why; force overrides it', async () => {
   const s = await applied();
   const head = s.repo.commit(
     { [`envs/${s.env}/settings.yaml`]: configMap('settings', 'green') },
@@ -215,6 +215,15 @@ test('with require-reviewed-plan, a push no pull request reviewed writes nothing
   );
   assert.equal(colorOf(s, 'settings'), 'blue', 'nothing was written');
   assert.match(lastDeploymentStatus(s.env)?.description ?? '', /no reviewed plan/);
+
+  // `force: true` overrides it, and says so.
+  const forced = await run(s.repo, s.env, 'push', pushPayload(s.base, head), head, {
+    'require-reviewed-plan': 'true',
+    force: 'true',
+  });
+  assert.equal(forced.code, 0, forced.log);
+  assert.match(forced.log, /::warning::.*require-reviewed-plan is on, but force is set: applying anyway/);
+  assert.equal(colorOf(s, 'settings'), 'green');
   s.repo.remove();
 });
 

@@ -4,8 +4,8 @@
 // decrypts it — and every output of plan, apply, drift and failure is searched for each value in
 // plain, base64, URL-encoded and JSON-escaped form. The values hold a quote, a backslash, a slash,
 // a plus and a space, so that those four forms really differ. Two plants make the masker itself
-// necessary (not only the masked Secret diff): a ConfigMap copying Secret values, and a chart whose
-// failed render prints one on stderr.
+// necessary (not only the masked Secret diff): a ConfigMap copying Secret values, and a chart and a
+// kustomization whose failed renders print one on stderr.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -240,12 +240,14 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   assertClean('failed plan', shown(failed), secrets);
 
   // A failed render: the chart, given a password a Secret of the environment also holds, refuses
-  // it and helm prints it on stderr, which Slipway quotes in the error.
+  // it and helm prints it on stderr, which Slipway quotes in the error; kustomize likewise.
   const refused = repo.commit(
     {
       [`values/${env}.yaml`]: `password: ${JSON.stringify(VALUES.helm)}\nreplicaPassword: ${JSON.stringify(VALUES.data)}\n`,
       'chart/templates/guard.yaml':
         '{{ fail (printf "replicaPassword %s is not allowed" .Values.replicaPassword) }}\n',
+      // And kustomize, given the value as a generator literal without `key=`, quotes it back.
+      'env/gen/kustomization.yaml': `configMapGenerator:\n  - name: gen\n    literals:\n      - ${JSON.stringify(VALUES.data)}\n`,
     },
     'chart refuses',
   );
@@ -255,6 +257,7 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
     shown(failedRender),
     /helm could not render release "app".*replicaPassword \*\*\* is not allowed/,
   );
+  assert.match(shown(failedRender), /kustomize build env\/gen failed: .*\*\*\*/);
   assertClean('failed render', shown(failedRender), secrets);
   repo.git('reset', '-q', '--hard', head);
 

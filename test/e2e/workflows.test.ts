@@ -121,6 +121,12 @@ describe('the shipped workflows, run as GitHub runs them', () => {
     assert.deepEqual(summary(again), ['detect@-', 'plan/beta@beta-plan']);
     assert.match(commentOf('live') ?? '', /No longer affected/);
     assert.match(commentOf('beta') ?? '', new RegExp(`For commit \`${head.slice(0, 12)}\``));
+    // …and passes live's check on the new head, so a required `slipway / live` does not wait.
+    const live = github.state.checkRuns.filter((c) => c.name === 'slipway / live' && c.headSha === head);
+    assert.deepEqual(
+      live.map((c) => [c.conclusion, c.title]),
+      [['success', 'not affected by this change']],
+    );
   });
 
   test('slipway-plan.yml on merge_group: plans the queue’s merge commit and reports the checks on it', async () => {

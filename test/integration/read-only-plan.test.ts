@@ -179,7 +179,7 @@ describe('read-only plans', { skip: WITHOUT_ISSUER }, () => {
     assert.match(web.diff, /^\+\s+image: nginx:2\.0$/m);
     assert.match(web.diff, /^-\s+- name: B$/m, 'the env var Slipway applied and Git dropped is removed');
     assert.match(web.diff, /^-\s+tier: front$/m, 'the label Slipway applied and Git dropped is removed');
-    assert.doesNotMatch(estimate.stderr, /403|forbidden/i);
+    assert.doesNotMatch(estimate.stderr, /forbidden|may not patch/i);
     const text = await slipway(cluster, repo, ['diff', '--env', env, '--plan-mode', 'read-only'], {}, planAs);
     assert.equal(text.code, 0, text.stderr);
     assert.match(
@@ -219,8 +219,17 @@ describe('read-only plans', { skip: WITHOUT_ISSUER }, () => {
       `read-only estimate vs server dry-run: ${rows.length} rows compared, ${equalActions} equal actions, ` +
         `${equalDiffs} equal diffs (changed lines), ${subsetDiffs} updates with estimate ⊆ dry-run, ${equalFields} equal changed-field sets`,
     );
-    // Updates (and the unchanged row) match exactly; creates differ by what the server defaults.
-    assert.ok(equalDiffs >= 3, `${equalDiffs} equal diffs`);
+    // Everything matches line for line but the Service's create: the server defaults its
+    // clusterIP, protocol, type…, which is what the label says an estimate lacks.
+    const differing = rows.filter((row) => {
+      const twin = server.plan.objects.find((r) => r.kind === row.kind && r.name === row.name);
+      return twin && changedLines(row.diff).join('\n') !== changedLines(twin.diff).join('\n');
+    });
+    assert.deepEqual(
+      differing.map((r) => `${r.action} ${r.kind}/${r.name}`),
+      ['create Service/web'],
+    );
+    assert.equal(equalDiffs, rows.length - 1);
 
     // `auto` (the default) as this identity: one 403 on a dry-run, one log line, then estimates.
     const auto = await diff(undefined, planAs);
@@ -263,5 +272,67 @@ describe('read-only plans', { skip: WITHOUT_ISSUER }, () => {
       'blue',
     );
     assert.doesNotMatch(kubectl(cluster, ['get', 'configmaps', '-n', namespace, '-o', 'name']), /extra/);
+  });
+
+  test('auto: a dry-run an admission policy denies (403 too) stays an error row, never an estimate', async () => {
+    const env = unique('deny').replace(/-/g, '');
+    const namespace = unique('denied');
+    kubectl(cluster, ['create', 'namespace', namespace]);
+    const policy = `${env}-no-black`;
+    kubectl(
+      cluster,
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: ${policy}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [""]
+        apiVersions: ["v1"]
+        resources: ["configmaps"]
+        operations: ["CREATE", "UPDATE"]
+  validations:
+    - expression: "!has(object.data) || !('color' in object.data) || object.data.color != 'black'"
+      message: black is not a colour here
+      # 403, like an RBAC refusal (the default reason is Invalid, 422).
+      reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: ${policy}
+spec:
+  policyName: ${policy}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: ${namespace}
+`,
+    );
+    try {
+      const repo = envRepo(env, namespace, { 'settings.yaml': configMap('settings', 'black') }, [
+        'wait: false',
+      ]);
+      // The policy takes a moment to be enforced: wait until a server dry-run is denied.
+      let r = await slipway(cluster, repo, ['diff', '--env', env, '--format', 'json']);
+      for (let i = 0; i < 20 && r.code === 0; i++) {
+        await new Promise((done) => setTimeout(done, 500));
+        r = await slipway(cluster, repo, ['diff', '--env', env, '--format', 'json']);
+      }
+      assert.equal(r.code, 1, r.stderr);
+      const plan = JSON.parse(r.stdout) as JsonPlan;
+      const row = plan.objects.find((o) => o.name === 'settings');
+      assert.equal(row?.action, 'error');
+      assert.match(row.note ?? '', /black is not a colour here/);
+      assert.match(row.note ?? '', /forbidden/i, 'denied with 403');
+      assert.equal(row.fidelity, undefined);
+      assert.doesNotMatch(r.stderr, /planning read-only/);
+    } finally {
+      kubectl(cluster, ['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy]);
+    }
   });
 });

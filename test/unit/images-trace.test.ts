@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EnvironmentConfig } from '../../src/core/config.ts';
 import { loadConfig } from '../../src/core/config.ts';
+import { containerImages } from '../../src/core/images/trace.ts';
 import { tracedFor } from '../../src/core/images/traced-env.ts';
 import { parseManifests } from '../../src/core/manifest.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
@@ -350,6 +351,52 @@ describe('tags traced from the render', () => {
     ]);
   });
 
+  test('JSON 6902 patches, in a file and inline, are edited at their value; kustomize agrees', async () => {
+    const host = registry.host;
+    const inline = `resources: [../../base]
+patches:
+  - target: {kind: Deployment, name: web}
+    patch: |-
+      - op: replace # pinned for QA
+        path: /spec/template/spec/containers/0/image
+        value: ${host}/team/web:1.1.0
+`;
+    const patch = `- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: "${host}/team/web:1.1.0"\n`;
+    const repo = repoWith({
+      'slipway.yaml': `environments:\n  qa:\n    path: overlays/qa\n  uat:\n    path: overlays/uat\n${config(host).split('\n').slice(11).join('\n')}`,
+      ...files(host),
+      'overlays/qa/kustomization.yaml': inline,
+      'overlays/uat/kustomization.yaml':
+        'resources: [../../base]\npatches:\n  - target: {kind: Deployment, name: web}\n    path: image.yaml\n',
+      'overlays/uat/image.yaml': patch,
+    });
+    const run = await images(repo, ['--write']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      run.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('/team/web '))
+        .sort(),
+      [
+        `overlays/qa/kustomization.yaml:7  ${host}/team/web  1.1.0 → 1.2.0  (web)`,
+        `overlays/uat/image.yaml:3  ${host}/team/web  1.1.0 → 1.2.0  (web)`,
+      ],
+    );
+    assert.equal(
+      readFileSync(path.join(repo, 'overlays/qa/kustomization.yaml'), 'utf8'),
+      inline.replace('web:1.1.0', 'web:1.2.0'),
+    );
+    assert.equal(
+      readFileSync(path.join(repo, 'overlays/uat/image.yaml'), 'utf8'),
+      patch.replace('web:1.1.0', 'web:1.2.0'),
+    );
+    // The base's web line is neither overlay's: it is not edited.
+    assert.match(readFileSync(path.join(repo, 'base/deployment.yaml'), 'utf8'), /web:1\.0\.0 # the web tier/);
+    for (const overlay of ['overlays/qa', 'overlays/uat'])
+      assert.ok(kustomizeImages(repo, overlay).includes(`${host}/team/web:1.2.0`), overlay);
+  });
+
   test('an image whose tag no file line sets (a chart appVersion) is reported, not edited', async () => {
     const host = registry.host;
     const repo = repoWith({
@@ -493,4 +540,39 @@ test('command: images: each pull request carries the lines its environment trace
   } finally {
     await github.close();
   }
+});
+
+describe('tracing pieces', () => {
+  test('containers, init and ephemeral containers at any depth (a CronJob), never other image fields', () => {
+    const cronJob = {
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                initContainers: [{ name: 'init', image: 'busybox:1.36' }],
+                containers: [{ name: 'job', image: 'ghcr.io/acme/job:1.0.0' }],
+                ephemeralContainers: [{ name: 'debug', image: 'debug:1' }],
+              },
+            },
+          },
+        },
+        image: 'not-a-container:1',
+      },
+    };
+    assert.deepEqual(containerImages(cronJob), [
+      {
+        field: 'spec.jobTemplate.spec.template.spec.initContainers.0.image'.split('.'),
+        image: 'busybox:1.36',
+      },
+      {
+        field: 'spec.jobTemplate.spec.template.spec.containers.0.image'.split('.'),
+        image: 'ghcr.io/acme/job:1.0.0',
+      },
+      {
+        field: 'spec.jobTemplate.spec.template.spec.ephemeralContainers.0.image'.split('.'),
+        image: 'debug:1',
+      },
+    ]);
+  });
 });

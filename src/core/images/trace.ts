@@ -3,7 +3,6 @@
 // transformed it, the resource line in its origin file — a base outside the environment's folder
 // too — or a Helm values line when certain), and located there as a one-token edit.
 
-import { getScalarValue, parseEvents, type Event } from 'js-yaml';
 import type { EnvironmentConfig } from '../config.ts';
 import { fieldProvenance, type Finding, type Manifest } from '../manifest.ts';
 import { isPlainObject } from '../objects.ts';
@@ -11,6 +10,7 @@ import { parseYamlDocuments } from '../yaml.ts';
 import type { TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
 import { canonicalRepository, parseImageReference, type ImageReference } from './reference.ts';
+import { referenceNear, scalarOnLine } from './trace-text.ts';
 
 /** What tracing needs of a render: its objects (with provenance) and its findings. */
 export interface RenderedEnvironment {
@@ -38,8 +38,6 @@ export interface TracedImages {
 }
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
-const SCALAR = 4;
-const EDITABLE_STYLES = new Set([1, 2, 3]); // plain, single- and double-quoted
 
 /** Every container and init container image of an object, with its field path. */
 export function containerImages(
@@ -84,12 +82,9 @@ export function traceImages(
       // A Helm object's own source is a template (Go, not YAML): only a values line is editable.
       const helm = manifest.source.via?.startsWith('helm') === true;
       const editable = from.line > 0 && (!helm || from.via?.endsWith(' values') === true);
-      const found = editable
-        ? [
-            ...locationsAt(files, from.file, from.line, ref, policy),
-            ...renamedAt(files, from.file, from.line, manifest, ref, policy),
-          ]
-        : [];
+      const at = editable ? locationsAt(files, from.file, from.line, ref, policy) : [];
+      const found =
+        at.length > 0 || !editable ? at : renamedAt(files, from.file, from.line, manifest, ref, policy);
       if (found.length > 0) locations.push(...found);
       else
         untraced.push({
@@ -126,8 +121,11 @@ function locationsAt(
     return [...atLine, ...digests.filter((d) => !atLine.includes(d))];
   }
   const text = files.text(file);
-  const scalar = text === undefined ? undefined : scalarOnLine(text, file, line, ref);
-  return scalar ? [scalar] : [];
+  const written =
+    text === undefined
+      ? undefined
+      : (scalarOnLine(text, file, line, ref) ?? referenceNear(text, file, line, ref));
+  return written ? [written] : [];
 }
 
 /**
@@ -190,51 +188,6 @@ function documentEnd(text: string, line: number): number {
   const lines = text.split('\n');
   for (let i = line; i < lines.length; i++) if (/^---(\s|$)/.test(lines[i] ?? '')) return i + 1;
   return lines.length + 1;
-}
-
-/** A quoted or plain scalar on `line` whose whole value is the rendered tag or image reference. */
-function scalarOnLine(
-  text: string,
-  file: string,
-  line: number,
-  ref: ImageReference,
-): TagLocation | undefined {
-  let events: Event[];
-  try {
-    events = parseEvents(text, { filename: file });
-  } catch {
-    return undefined;
-  }
-  const pin = ref.digest ? `@${ref.digest}` : '';
-  const reference = `${ref.name}${ref.tag === undefined ? '' : `:${ref.tag}`}${pin}`;
-  for (const scalar of events) {
-    if (scalar.type !== SCALAR) continue;
-    if (!EDITABLE_STYLES.has(scalar.style) || lineOf(text, scalar.valueStart) !== line) continue;
-    const value = getScalarValue(text, scalar);
-    const isTag = ref.tag !== undefined && value === `${ref.tag}${pin}`;
-    if (!isTag && value !== reference) continue;
-    return {
-      file,
-      line,
-      start: scalar.valueStart,
-      end: scalar.valueEnd,
-      plain: scalar.style === 1,
-      raw: value,
-      field: isTag ? 'tag' : 'reference',
-      repository: ref.name,
-      policy: undefined,
-      currentTag: ref.tag,
-      currentDigest: ref.digest,
-      via: 'traced',
-    };
-  }
-  return undefined;
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
 }
 
 /**

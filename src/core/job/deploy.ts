@@ -18,10 +18,9 @@ import {
   type ReviewedPlan,
   type ReviewVerdict,
 } from './reviewed-plan.ts';
-import type { ClusterHandle, JobOutcome } from './types.ts';
-import { hasPinnedOthers, pinnedSiblings } from './siblings.ts';
-import { renderedRefs, sharedObjectError, sharedObjects, type RenderedKeys } from './cross-environment.ts';
-import { describeRef } from '../objects.ts';
+import type { JobOutcome } from './types.ts';
+import { hasPinnedOthers } from './siblings.ts';
+import { renderedTogether, type Prepared } from './render-together.ts';
 import { publishPlanReport } from '../ci.ts';
 import { describeError } from '../errors.ts';
 import type { Finding } from '../manifest.ts';
@@ -95,58 +94,6 @@ export async function deployAll(job: Job, envs: readonly EnvironmentConfig[]): P
     changes ||= s !== undefined && s.create + s.update + s.delete > 0;
   }
   return outcome(job, { code: failures.length > 0 ? 1 : 0, changes, failures });
-}
-
-/** An environment rendered before any apply of the run, and why it must not be applied. */
-interface Prepared {
-  readonly rendered: Rendered;
-  readonly refusal: string | undefined;
-}
-
-type Rendered = Awaited<ReturnType<typeof renderForApply>>;
-
-/**
- * Several environments in one run are all rendered before the first apply, so that objects two of
- * them on one cluster both render (cross-environment.ts) stop both before anything is written;
- * environments outside the run pinned to the same cluster are rendered to compare (siblings.ts).
- * An environment that cannot be connected to or rendered is left out; its own apply says why.
- */
-async function renderedTogether(
-  job: Job,
-  envs: readonly EnvironmentConfig[],
-): Promise<Map<string, Prepared>> {
-  const { deps } = job;
-  const rendered = new Map<string, Rendered>();
-  const keys: RenderedKeys[] = [];
-  const clusters = new Map<string, ClusterHandle>();
-  for (const env of envs) {
-    try {
-      const cluster = await deps.clusters.connect(env);
-      clusters.set(cluster.server, cluster);
-      const result = await renderForApply(deps.workspace, env, deps.logger, cluster.kube);
-      rendered.set(env.name, result);
-      const objects = await renderedRefs(env, result.manifests, cluster.kube);
-      keys.push({ environment: env.name, server: cluster.server, objects });
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-    }
-  }
-  const run = envs.map((e) => e.name);
-  if (hasPinnedOthers(job, run))
-    for (const cluster of clusters.values()) keys.push(...(await pinnedSiblings(job, run, cluster)));
-  const shared = sharedObjects(keys);
-  const prepared = new Map<string, Prepared>();
-  for (const [environment, result] of rendered) {
-    const objects = [...(shared.get(environment)?.values() ?? [])];
-    for (const { ref, others } of objects)
-      deps.logger.error(`${environment}: ${describeRef(ref)}: ${sharedObjectError(others)}`);
-    const named = objects.map(({ ref, others }) => `${describeRef(ref)} (also in ${others.join(', ')})`);
-    const refusal = named.length
-      ? `${named.length} object${named.length === 1 ? ' is' : 's are'} also rendered by another environment on the same cluster: ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', …' : ''}; one object can have only one owner, remove it from one of them; nothing was applied`
-      : undefined;
-    prepared.set(environment, { rendered: result, refusal });
-  }
-  return prepared;
 }
 
 /**
