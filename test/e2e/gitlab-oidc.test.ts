@@ -87,7 +87,7 @@ function applyJob(repo: TestRepo, before: string, sha: string, idToken: string):
 }
 
 describe('auth: gitlab-oidc', { skip: WITHOUT_ISSUER }, () => {
-  test('the default branch applies with its ID token; a feature branch token is refused', async () => {
+  test('the default branch applies with its ID token; a feature branch, an expired and a misaddressed token are refused', async () => {
     const env = unique('prod').replace(/-/g, '');
     const namespace = unique('gl-keyless');
     kubectl(

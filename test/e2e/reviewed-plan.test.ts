@@ -261,6 +261,12 @@ test('a chart in a registry changed under the same version after the review: ref
     const plan = await run(repo, env, 'pull_request', pullRequestPayload(24, base, head), head);
     assert.equal(plan.code, 0, plan.log);
     const reviewed = /Plan digest `([0-9a-f]{12})`/.exec(commentOf(24, env))?.[1] ?? '';
+    // `remote: allow`: the plan lists the read from outside the repository for the reviewer.
+    assert.ok(
+      commentOf(24, env).includes(
+        `reads from outside the repository: helm release web chart web 0.1.0 from oci://${registry.host}/charts`,
+      ),
+    );
 
     // The chart's publisher pushes other content as the same version; nothing in the repository moved.
     pushChart('red');
