@@ -1,8 +1,9 @@
-import { adoptionOf } from './adopt.ts';
+import { adoptionOf, isAdoptedEntry, LAST_APPLIED_ANNOTATION } from './adopt.ts';
 import { canonicalJson } from './canonical.ts';
 import { FIELD_MANAGER_NAME } from './constants.ts';
 import { disownedPaths, memberPaths, unionFields, withoutPaths, type FieldPath } from './fieldset.ts';
-import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
+import { groupOf, isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
+import { canonicalQuantity, sameQuantity } from './quantity.ts';
 
 /**
  * What a server-side apply of `rendered` by Slipway would leave, estimated from the live object
@@ -16,18 +17,106 @@ import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objec
  *   list replaced whole (atomic, as for a CRD list without `x-kubernetes-list-type`);
  * - fields Slipway's Apply entry owns on live (after the kubectl adoption, see adopt.ts) that the
  *   rendered object no longer sets are removed unless another manager still holds them.
+ * And three things the server always does, so that an unchanged object reads unchanged: Secret
+ * `stringData` folded into `data` and `data` in canonical base64; a resource quantity Git spells
+ * differently from live (`0.25` for `250m`) kept as live has it; a Namespace's
+ * `kubernetes.io/metadata.name` label.
  */
 export function estimateApply(rendered: KubeObject, live: KubeObject | undefined): KubeObject {
-  const applied = foldStringData(rendered);
+  const stored = asStored(rendered);
+  return withNamespaceLabel(merged(builtIn(stored) ? canonicalQuantities(stored, '') : stored, live));
+}
+
+/**
+ * A kind the API server itself defines: only those hold typed quantities. A custom resource's
+ * `requests.cpu` is whatever string was sent.
+ */
+function builtIn(object: KubeObject): boolean {
+  const group = groupOf(object.apiVersion);
+  return !group.includes('.') || group.endsWith('.k8s.io');
+}
+
+/** Quantities in the form the server stores them (quantity.ts): `0.25` as `250m`, `2` as `"2"`. */
+function canonicalQuantities<T>(value: T, shape: string): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => canonicalQuantities(item, `${shape}[]`)) as T;
+  if (isPlainObject(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [key, canonicalQuantities(child, `${shape}${SEP}${key}`)]),
+    ) as T;
+  const field = quantityField(shape);
+  if (!field) return value;
+  return (canonicalQuantity(value, field === 'resource-list') ?? value) as T;
+}
+
+function merged(applied: KubeObject, live: KubeObject | undefined): KubeObject {
   if (!live) return structuredClone(applied);
   const entries = adoptionOf(live)?.managedFields ?? live.metadata.managedFields ?? [];
   const shapes = listShapes(entries);
-  const merged = mergeValue(live, applied, '', shapes) as KubeObject;
+  const result = mergeValue(live, applied, '', shapes) as KubeObject;
   const mine = entries.find(isMine);
-  if (!mine || mine.apiVersion !== rendered.apiVersion) return merged;
-  const dropped = memberPaths(mine.fieldsV1).filter((path) => !present(applied, path));
+  if (!mine || mine.apiVersion !== applied.apiVersion) return result;
+  const removable = wasApplied(live);
+  const dropped = memberPaths(mine.fieldsV1).filter((path) => !present(applied, path) && removable(path));
   const holders = entries.filter((entry) => !isMine(entry)).map((entry) => entry.fieldsV1);
-  return withoutPaths(merged, disownedPaths(dropped, holders).filter(notKeyField));
+  const removed = disownedPaths(dropped, holders).filter(notKeyField);
+  return withoutEmptied(withoutPaths(result, removed), removed);
+}
+
+/**
+ * Whether a field Slipway owns (after the adoption) was applied by someone, so the apply removes
+ * it for good: an applied set (Slipway's, `kubectl apply --server-side`'s) holds only what was
+ * applied, but client-side apply's Update entry also owns the defaults the server filled in at
+ * creation. Of those, only what its last-applied annotation lists was applied; the server would
+ * default the others again (csaupgrade's caveat), so they are not shown as removed.
+ */
+function wasApplied(live: KubeObject): (path: FieldPath) => boolean {
+  const entries = live.metadata.managedFields ?? [];
+  const appliedSets = entries.filter((e) => e.operation === 'Apply' && (isMine(e) || isAdoptedEntry(e)));
+  const paths = new Set(appliedSets.flatMap((e) => memberPaths(e.fieldsV1)).map((p) => JSON.stringify(p)));
+  const lastApplied = parseJson(live.metadata.annotations?.[LAST_APPLIED_ANNOTATION]);
+  return (path) =>
+    paths.has(JSON.stringify(path)) || (lastApplied !== undefined && present(lastApplied, path));
+}
+
+/** A map or list the removal emptied goes too, as the server leaves no empty `env: []` behind. */
+function withoutEmptied(object: KubeObject, removed: readonly FieldPath[]): KubeObject {
+  let result = object;
+  for (const path of removed) {
+    for (let length = path.length - 1; length > 0; length--) {
+      const parent = path.slice(0, length);
+      const node = nodeAt(result, parent);
+      const empty = Array.isArray(node)
+        ? node.length === 0
+        : isPlainObject(node) && Object.keys(node).length === 0;
+      if (!empty) break;
+      result = withoutPaths(result, [parent]);
+    }
+  }
+  return result;
+}
+
+/** The value at a managedFields path (list items by their full key), or undefined. */
+function nodeAt(object: unknown, path: FieldPath): unknown {
+  let current = object;
+  for (const key of path) {
+    if (key.startsWith('f:')) current = isPlainObject(current) ? current[key.slice(2)] : undefined;
+    else if (key.startsWith('k:') && Array.isArray(current)) {
+      const fields = parseKey(key) ?? {};
+      const list: readonly unknown[] = current;
+      current = list.find((item) => sameKey(item, fields, Object.keys(fields)));
+    } else return undefined;
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A list item's key field goes only with the item: another owner may keep the item itself. */
@@ -41,6 +130,12 @@ function notKeyField(path: FieldPath): boolean {
 function isMine(entry: ManagedFieldsEntry): boolean {
   return entry.manager === FIELD_MANAGER_NAME && entry.operation === 'Apply' && !entry.subresource;
 }
+
+/**
+ * Paths of field names (list items as `[]`) joined by a character no field name holds: label keys
+ * and quota resource names (`requests.cpu`, `example.com/gpu`) have dots and slashes.
+ */
+const SEP = '\u0001';
 
 /** How a list merges: by these key fields, as a set of values, or (absent) replaced whole. */
 type ListShape = { readonly keys: readonly string[] } | 'set';
@@ -70,7 +165,7 @@ function listShapes(entries: readonly ManagedFieldsEntry[]): Map<string, ListSha
   const walk = (node: unknown, shape: string): void => {
     if (!isPlainObject(node)) return;
     for (const [key, child] of Object.entries(node)) {
-      if (key.startsWith('f:')) walk(child, `${shape}.${key.slice(2)}`);
+      if (key.startsWith('f:')) walk(child, `${shape}${SEP}${key.slice(2)}`);
       else if (key.startsWith('k:')) {
         const fields = parseKey(key);
         if (fields) shapes.set(shape, { keys: Object.keys(fields) });
@@ -85,7 +180,7 @@ function listShapes(entries: readonly ManagedFieldsEntry[]): Map<string, ListSha
 function shapeOf(shapes: ReadonlyMap<string, ListShape>, shape: string): ListShape | undefined {
   const learnt = shapes.get(shape);
   if (learnt) return learnt;
-  const known = KNOWN_LISTS.get(shape.slice(shape.lastIndexOf('.') + 1));
+  const known = KNOWN_LISTS.get(shape.slice(shape.lastIndexOf(SEP) + 1));
   return known ? { keys: known } : undefined;
 }
 
@@ -98,7 +193,7 @@ function mergeValue(
   if (isPlainObject(applied) && isPlainObject(live)) {
     const out: Record<string, unknown> = { ...live };
     for (const [key, value] of Object.entries(applied))
-      out[key] = mergeValue(live[key], value, `${shape}.${key}`, shapes);
+      out[key] = mergeValue(live[key], value, `${shape}${SEP}${key}`, shapes);
     return out;
   }
   if (Array.isArray(applied) && Array.isArray(live)) {
@@ -119,7 +214,28 @@ function mergeValue(
       return out;
     }
   }
+  if (quantityField(shape) && sameQuantity(live, applied)) return live;
   return structuredClone(applied);
+}
+
+/**
+ * Fields holding resource quantities: a ResourceList (container resources, quotas, overhead, a
+ * LimitRange's bounds), which core v1 rounds up to a milli, or an emptyDir's `sizeLimit`.
+ */
+function quantityField(shape: string): 'resource-list' | 'quantity' | undefined {
+  const parts = shape.split(SEP);
+  const parent = parts.at(-2) ?? '';
+  if (['requests', 'limits', 'hard', 'overhead', 'podFixed'].includes(parent)) return 'resource-list';
+  const bounds = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'];
+  if (shape.includes(`${SEP}limits[]${SEP}`) && bounds.includes(parent)) return 'resource-list';
+  return parts.at(-1) === 'sizeLimit' ? 'quantity' : undefined;
+}
+
+/** The API server labels every Namespace with its name. */
+function withNamespaceLabel(object: KubeObject): KubeObject {
+  if (object.kind !== 'Namespace' || object.apiVersion !== 'v1' || !object.metadata.name) return object;
+  const labels = { ...object.metadata.labels, 'kubernetes.io/metadata.name': object.metadata.name };
+  return { ...object, metadata: { ...object.metadata, labels } };
 }
 
 /**
@@ -174,12 +290,17 @@ function safeParse(text: string): unknown {
   }
 }
 
-/** A v1 Secret's `stringData` as the server stores it: base64 in `data` (stringData wins). */
-function foldStringData(object: KubeObject): KubeObject {
-  if (object.kind !== 'Secret' || object.apiVersion !== 'v1' || !isPlainObject(object.stringData))
-    return object;
+/**
+ * A v1 Secret as the server stores it: `data` in canonical base64 (Go decodes past line breaks and
+ * encodes without them), `stringData` folded into it (stringData wins).
+ */
+function asStored(object: KubeObject): KubeObject {
+  if (object.kind !== 'Secret' || object.apiVersion !== 'v1') return object;
   const { stringData, ...rest } = object;
   const data: Record<string, unknown> = isPlainObject(object.data) ? { ...object.data } : {};
+  for (const [key, value] of Object.entries(data))
+    if (typeof value === 'string') data[key] = Buffer.from(value, 'base64').toString('base64');
+  if (!isPlainObject(stringData)) return isPlainObject(object.data) ? { ...rest, data } : object;
   for (const [key, value] of Object.entries(stringData))
     data[key] = Buffer.from(typeof value === 'string' ? value : String(value), 'utf8').toString('base64');
   return { ...rest, data };

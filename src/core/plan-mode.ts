@@ -77,7 +77,7 @@ export class PlanFidelity {
     try {
       return { ...(await dryRun()), fidelity: 'server-dry-run' };
     } catch (error) {
-      if (this.mode !== "auto" || !(error instanceof UserError) || error.kind !== "permission") throw error;
+      if (this.mode !== 'auto' || !isRbacRefusal(error)) throw error;
       this.estimating = true;
       if (!this.warned) {
         this.warned = true;

@@ -32,20 +32,28 @@ import { parseAgeKeys } from '../core/render/decrypt.ts';
 
 /** The action's one exit path: everything below throws, only this catches and fails the step. */
 export async function run(): Promise<void> {
+  const masker = new SecretMasker();
   try {
-    await main();
+    await main(masker);
   } catch (error) {
-    if (error instanceof UserError) core.setFailed(describeError(error));
+    if (error instanceof UserError) core.setFailed(masker.mask(describeError(error)));
     else
       core.setFailed(
-        `internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        masker.mask(
+          `internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
       );
   }
 }
 
-async function main(): Promise<void> {
+async function main(masker: SecretMasker): Promise<void> {
   core.info(describeBuild(await detectBuild(process.env, process.argv[1])));
   const inputs = parseInputs((name) => core.getInput(name));
+  const hide = (value: string): void => {
+    masker.add(value);
+    // Also tell the runner, so its own log masking covers anything printed outside Slipway's masker.
+    core.setSecret(value);
+  };
   for (const secret of [
     inputs.token,
     inputs.kubeconfig,
@@ -53,7 +61,7 @@ async function main(): Promise<void> {
     inputs.webhookUrl,
     inputs.registryConfig,
   ])
-    if (secret) core.setSecret(secret);
+    if (secret) hide(secret);
   // Every input is read: no child process started with this environment (a kubeconfig exec plugin,
   // a credential helper) may see the token, the kubeconfig or the age key the inputs hold.
   for (const name of Object.keys(process.env))
@@ -65,13 +73,7 @@ async function main(): Promise<void> {
     new GitCli(new ProcessRunner(process.env), path.resolve(event.workspace, inputs.workingDirectory)),
   );
   const lockWaitSeconds = parseLockWait(process.env.SLIPWAY_LOCK_WAIT_SECONDS);
-  const masker = new SecretMasker();
   const logger = new ActionsLogger((text) => masker.mask(text));
-  const hide = (value: string): void => {
-    masker.add(value);
-    // Also tell the runner, so its own log masking covers anything printed outside Slipway's masker.
-    core.setSecret(value);
-  };
   const repo = path.resolve(context.workspace, inputs.workingDirectory);
   const environment = inputs.environment ?? context.dispatchInputs.environment;
   if (inputs.command === 'images') return imagesCommand(inputs, context, repo, environment, logger, hide);

@@ -72,7 +72,7 @@ export async function connect(options: ConnectOptions): Promise<Connected> {
   } catch (error) {
     throw new UserError(
       'cluster',
-      `cannot load ${options.inCluster ? 'the in-cluster service account' : `the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}`}: ${error instanceof Error ? error.message : String(error)}`,
+      `cannot load ${options.inCluster ? 'the in-cluster service account' : `the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}`}: ${describeLoadError(error)}`,
       {
         hint: 'pass --kubeconfig FILE, set KUBECONFIG, or (in CI) provide the kubeconfig input from a secret',
       },
@@ -201,4 +201,17 @@ function refuseKubeconfigCredentials(config: KubeConfig, bearer: BearerToken): v
         hint: 'with OIDC, give a kubeconfig that names only the cluster (server and certificate-authority-data, a user without credentials) or the server and certificate-authority inputs instead',
       },
     );
+}
+
+/**
+ * Why a kubeconfig could not be loaded, without quoting it: a YAML error's message carries a
+ * snippet of the file, and a kubeconfig holds tokens and keys.
+ */
+export function describeLoadError(error: unknown): string {
+  if (error instanceof Error && error.name === 'YAMLException') {
+    const { reason, mark } = error as Error & { reason?: string; mark?: { line: number; column: number } };
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    return `not valid YAML${where}: ${reason ?? 'cannot be parsed'}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

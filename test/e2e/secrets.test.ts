@@ -259,6 +259,11 @@ test('no planted secret value reaches any output of plan, apply, drift or a fail
   );
   assert.match(shown(failedRender), /kustomize build env\/gen failed: .*\*\*\*/);
   assertClean('failed render', shown(failedRender), secrets);
+  // The same failure on a laptop or in GitLab CI (the CLI's stderr).
+  const cliFailure = await slipway(cluster, repo, ['diff', '--env', env], { SOPS_AGE_KEY: sops.ageKey });
+  assert.equal(cliFailure.code, 1);
+  assert.match(cliFailure.stdout + cliFailure.stderr, /replicaPassword \*\*\* is not allowed/);
+  assertClean('slipway diff of a failed render', cliFailure.stdout + cliFailure.stderr, secrets);
   repo.git('reset', '-q', '--hard', head);
 
   // The CLI's outputs too: every format, and stderr. With the ConfigMap gone, each plans its

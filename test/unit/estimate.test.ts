@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { estimateApply } from '../../src/core/estimate.ts';
+import { sameQuantity } from '../../src/core/quantity.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
 
 const slipway = (fieldsV1: Record<string, unknown>): ManagedFieldsEntry => ({
@@ -213,20 +214,34 @@ describe('estimateApply', () => {
     assert.deepEqual(containers[1], { name: 'sidecar', image: 'side:1' });
   });
 
-  test('fields kubectl applied client-side are adopted: dropped from Git, they are removed', () => {
+  test('fields kubectl applied client-side are adopted: dropped from Git, they are removed; its defaults stay', () => {
     const object = live();
-    object.metadata.labels = { ...object.metadata.labels, legacy: 'yes' };
+    object.metadata.labels = { ...object.metadata.labels, legacy: 'yes', defaulted: 'x' };
+    object.metadata.annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+        metadata: { labels: { legacy: 'yes' } },
+      }),
+    };
     object.metadata.managedFields?.push({
       manager: 'kubectl-client-side-apply',
       operation: 'Update',
       apiVersion: 'apps/v1',
-      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:legacy': {} } } },
+      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:legacy': {}, 'f:defaulted': {} } } },
     });
     assert.deepEqual(estimateApply(rendered(), object).metadata.labels, {
       app: 'web',
       tier: 'front',
       team: 'a',
+      defaulted: 'x',
     });
+  });
+
+  test('a list the removal empties goes too', () => {
+    const result = estimateApply(
+      rendered((c) => delete c.env),
+      live(),
+    );
+    assert.equal('env' in containerOf(result), false);
   });
 
   test('without a Slipway entry (another apiVersion, or never applied) nothing is removed', () => {
@@ -241,5 +256,72 @@ describe('estimateApply', () => {
       { name: 'A', value: '1' },
       { name: 'B', value: '2' },
     ]);
+  });
+
+  test('what the server always does: quantities as live spells them, canonical base64, the Namespace name label', () => {
+    const object = rendered(
+      (c) => (c.resources = { requests: { cpu: 0.25, memory: '1024Mi' }, limits: { cpu: '2' } }),
+    );
+    const current = live();
+    containerOf(current).resources = {
+      requests: { cpu: '250m', memory: '1Gi' },
+      limits: { cpu: '1' },
+    };
+    assert.deepEqual(containerOf(estimateApply(object, current)).resources, {
+      requests: { cpu: '250m', memory: '1Gi' },
+      limits: { cpu: '2' },
+    });
+    const wrapped: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { key: 'aGVs\nbG8=' },
+    };
+    assert.deepEqual(estimateApply(wrapped, undefined).data, { key: 'aGVsbG8=' });
+    const namespace: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'shop', labels: { team: 'a' } },
+    };
+    assert.deepEqual(estimateApply(namespace, undefined).metadata.labels, {
+      team: 'a',
+      'kubernetes.io/metadata.name': 'shop',
+    });
+  });
+
+  test('a quantity is equal by value, not by spelling; anything else is not a quantity', () => {
+    for (const [a, b] of [
+      ['250m', '0.25'],
+      ['1Gi', '1024Mi'],
+      ['1', '1000m'],
+      ['1e3', '1k'],
+      [2, '2'],
+      ['0.5Gi', '512Mi'],
+    ] as const)
+      assert.ok(sameQuantity(a, b), `${a} = ${b}`);
+    for (const [a, b] of [
+      ['1', '2'],
+      ['1G', '1Gi'],
+      ['1.0.0', '1.0.0'],
+      ['abc', 'abc'],
+      ['100m', '100M'],
+    ] as const)
+      assert.ok(!sameQuantity(a, b), `${a} ≠ ${b}`);
+  });
+
+  test("a value under a field that is not a quantity keeps Git's spelling", () => {
+    const object: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { requests: '1.0' },
+    };
+    const current: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { requests: '1' },
+    };
+    assert.deepEqual(estimateApply(object, current).data, { requests: '1.0' });
   });
 });

@@ -116,6 +116,10 @@ describe('templates/slipway.yml is a valid GitLab CI/CD component', () => {
     assert.equal(apply.resource_group, 'slipway-beta');
     // Every include's images job may keep the one grouped merge request: they share one lock.
     assert.equal(jobs['slipway-images-beta'].resource_group, 'slipway-images');
+    // No cluster credentials for image updates: without an environment (its own or its template's),
+    // KUBECONFIG scoped to the environment never reaches the images job.
+    assert.equal(jobs['slipway-images-beta'].environment, undefined);
+    assert.equal(template.environment, undefined);
     assert.equal(
       interpolate({ environment: 'live' })['slipway-images-live']?.resource_group,
       'slipway-images',

@@ -100,6 +100,11 @@ describe('slipway init', () => {
         readFileSync(path.join(repo, '.github', 'workflows', 'slipway-drift.yml'), 'utf8'),
         /environment: \[dev, prod\]/,
       );
+      // Image updates need no cluster: no kubeconfig, no GitHub Environment (and its secrets).
+      assert.doesNotMatch(
+        readFileSync(path.join(repo, '.github', 'workflows', 'slipway-images.yml'), 'utf8'),
+        /kubeconfig|^\s+environment:/im,
+      );
       // Existing files are kept unless --force.
       out = '';
       assert.equal(
