@@ -3,7 +3,7 @@ import { canonicalJson } from './canonical.ts';
 import { FIELD_MANAGER_NAME } from './constants.ts';
 import { disownedPaths, memberPaths, unionFields, withoutPaths, type FieldPath } from './fieldset.ts';
 import { groupOf, isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
-import { canonicalQuantity, sameQuantity } from './quantity.ts';
+import { canonicalQuantity } from './quantity.ts';
 
 /**
  * What a server-side apply of `rendered` by Slipway would leave, estimated from the live object
@@ -18,8 +18,8 @@ import { canonicalQuantity, sameQuantity } from './quantity.ts';
  * - fields Slipway's Apply entry owns on live (after the kubectl adoption, see adopt.ts) that the
  *   rendered object no longer sets are removed unless another manager still holds them.
  * And three things the server always does, so that an unchanged object reads unchanged: Secret
- * `stringData` folded into `data` and `data` in canonical base64; a resource quantity Git spells
- * differently from live (`0.25` for `250m`) kept as live has it; a Namespace's
+ * `stringData` folded into `data` and `data` in canonical base64; resource quantities of built-in
+ * kinds in their canonical form (`0.25` as `250m`, quantity.ts); a Namespace's
  * `kubernetes.io/metadata.name` label.
  */
 export function estimateApply(rendered: KubeObject, live: KubeObject | undefined): KubeObject {
@@ -214,7 +214,6 @@ function mergeValue(
       return out;
     }
   }
-  if (quantityField(shape) && sameQuantity(live, applied)) return live;
   return structuredClone(applied);
 }
 

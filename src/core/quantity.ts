@@ -43,13 +43,6 @@ function parse(value: unknown): { num: bigint; den: bigint } | undefined {
   return { num, den };
 }
 
-/** Whether two spellings are the same quantity; false when either is not a quantity. */
-export function sameQuantity(a: unknown, b: unknown): boolean {
-  const x = parse(a);
-  const y = parse(b);
-  return x !== undefined && y !== undefined && x.num * y.den === y.num * x.den;
-}
-
 const DECIMAL_SUFFIX: ReadonlyMap<number, string> = new Map([
   [-9, 'n'],
   [-6, 'u'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { estimateApply } from '../../src/core/estimate.ts';
-import { sameQuantity } from '../../src/core/quantity.ts';
+import { canonicalQuantity } from '../../src/core/quantity.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
 
 const slipway = (fieldsV1: Record<string, unknown>): ManagedFieldsEntry => ({
@@ -258,7 +258,7 @@ describe('estimateApply', () => {
     ]);
   });
 
-  test('what the server always does: quantities as live spells them, canonical base64, the Namespace name label', () => {
+  test('what the server always does: canonical quantities, canonical base64, the Namespace name label', () => {
     const object = rendered(
       (c) => (c.resources = { requests: { cpu: 0.25, memory: '1024Mi' }, limits: { cpu: '2' } }),
     );
@@ -289,24 +289,38 @@ describe('estimateApply', () => {
     });
   });
 
-  test('a quantity is equal by value, not by spelling; anything else is not a quantity', () => {
-    for (const [a, b] of [
-      ['250m', '0.25'],
-      ['1Gi', '1024Mi'],
-      ['1', '1000m'],
-      ['1e3', '1k'],
-      [2, '2'],
-      ['0.5Gi', '512Mi'],
-    ] as const)
-      assert.ok(sameQuantity(a, b), `${a} = ${b}`);
-    for (const [a, b] of [
-      ['1', '2'],
-      ['1G', '1Gi'],
-      ['1.0.0', '1.0.0'],
-      ['abc', 'abc'],
-      ['100m', '100M'],
-    ] as const)
-      assert.ok(!sameQuantity(a, b), `${a} ≠ ${b}`);
+  test('quantities in the form the API server stores them (checked against it in read-only-differential.test.ts)', () => {
+    const cases: [string | number, string, string][] = [
+      // value, as a Quantity (nano), as a ResourceList entry (milli)
+      ['0.25', '250m', '250m'],
+      ['1000m', '1', '1'],
+      ['2000', '2k', '2k'],
+      ['1500', '1500', '1500'],
+      ['1536Mi', '1536Mi', '1536Mi'],
+      ['0.5Gi', '512Mi', '512Mi'],
+      ['1e3', '1e3', '1e3'],
+      ['1.5', '1500m', '1500m'],
+      ['0.1m', '100u', '1m'],
+      ['1500u', '1500u', '2m'],
+      ['2Ki', '2Ki', '2Ki'],
+      [2, '2', '2'],
+      ['0', '0', '0'],
+    ];
+    for (const [value, quantity, list] of cases) {
+      assert.equal(canonicalQuantity(value), quantity, `${value}`);
+      assert.equal(canonicalQuantity(value, true), list, `${value} in a ResourceList`);
+    }
+    for (const value of ['1.0.0', 'abc', '', '1 Gi', true]) assert.equal(canonicalQuantity(value), undefined);
+  });
+
+  test('a custom resource keeps what Git says: its quantities are plain strings to the server', () => {
+    const object: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      spec: { resources: { requests: { cpu: '0.25' } } },
+    };
+    assert.deepEqual(estimateApply(object, undefined).spec, { resources: { requests: { cpu: '0.25' } } });
   });
 
   test("a value under a field that is not a quantity keeps Git's spelling", () => {

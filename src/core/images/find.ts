@@ -7,6 +7,7 @@ import { describeError, errorMessage, formatLocation, UserError } from '../error
 import type { RepoPaths } from '../paths.ts';
 import { locateTags, type TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
+import { VALID_TAG } from './reference.ts';
 import { selectLatest } from './select.ts';
 import { checkSharedEdits } from './shared.ts';
 import { locationKey } from './trace.ts';
@@ -133,7 +134,9 @@ export async function findImageUpdates(
   const results = new Map<string, PolicyResult>();
   for (const policy of used.values()) {
     try {
-      results.set(policy.name, await resolvePolicy(policy, registry));
+      const { result, invalid } = await resolvePolicy(policy, registry);
+      results.set(policy.name, result);
+      if (invalid.length) notes.push(invalidTagsNote(policy, invalid));
     } catch (error) {
       problems.push(`image policy "${policy.name}": ${describeError(error)}`);
     }
@@ -158,10 +161,25 @@ function envOf(config: SlipwayConfig, name: string): EnvironmentConfig {
   return env;
 }
 
-async function resolvePolicy(policy: ImagePolicy, registry: ImageRegistry): Promise<PolicyResult> {
-  const tags = await registry.tags(policy.image, policy.insecure);
+async function resolvePolicy(
+  policy: ImagePolicy,
+  registry: ImageRegistry,
+): Promise<{ result: PolicyResult; invalid: string[] }> {
+  const listed = await registry.tags(policy.image, policy.insecure);
+  // A registry is outside the repository: a listed "tag" that is not a valid OCI tag could carry
+  // YAML into a file. It is left out of the choice, so it cannot hide the valid latest either.
+  const tags = listed.filter((tag) => VALID_TAG.test(tag));
+  const invalid = listed.filter((tag) => !VALID_TAG.test(tag));
   const latest = selectLatest(policy, tags);
   // The digest both pins and proves the tag resolves to a manifest now: no digest, no update.
   const digest = latest ? await registry.digest(policy.image, latest.tag, policy.insecure) : undefined;
-  return { policy, latest, digest };
+  return { result: { policy, latest, digest }, invalid };
+}
+
+function invalidTagsNote(policy: ImagePolicy, invalid: readonly string[]): string {
+  const shown = invalid
+    .slice(0, 3)
+    .map((tag) => JSON.stringify(tag.length > 60 ? `${tag.slice(0, 60)}…` : tag));
+  const more = invalid.length > 3 ? ` and ${invalid.length - 3} more` : '';
+  return `image policy "${policy.name}": ignored ${invalid.length} tag${invalid.length === 1 ? '' : 's'} ${policy.image} lists that ${invalid.length === 1 ? 'is' : 'are'} not valid OCI tags: ${shown.join(', ')}${more}`;
 }
