@@ -2,50 +2,26 @@ import { adoptionOf, isAdoptedEntry, LAST_APPLIED_ANNOTATION } from './adopt.ts'
 import { canonicalJson } from './canonical.ts';
 import { FIELD_MANAGER_NAME } from './constants.ts';
 import { disownedPaths, memberPaths, unionFields, withoutPaths, type FieldPath } from './fieldset.ts';
-import { groupOf, isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
-import { canonicalQuantity } from './quantity.ts';
+import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from './objects.ts';
+import { asStoredByServer, withNamespaceLabel } from './stored-form.ts';
 
 /**
  * What a server-side apply of `rendered` by Slipway would leave, estimated from the live object
  * alone, for a plan whose identity may not send the dry-run (a read-only plan). No request: no
  * defaulting, no admission webhooks, no validation, no conversion; the server's result of the real
- * apply can differ by exactly those (a defaulted `protocol: TCP`, a quantity written `1000m` that the
- * server stores as `1`, a mutating webhook's sidecar). What it does do, the way the apply does it:
+ * apply can differ by exactly those (a defaulted `protocol: TCP` or `clusterIP`, a mutating
+ * webhook's sidecar). What it does do, the way the apply does it:
  * - a create is the rendered object itself;
  * - an update merges the rendered fields over live: maps key by key, lists that the live object's
  *   managedFields record by key (`k:{"name":…}`) item by item, sets (`v:`) as a union, any other
  *   list replaced whole (atomic, as for a CRD list without `x-kubernetes-list-type`);
  * - fields Slipway's Apply entry owns on live (after the kubectl adoption, see adopt.ts) that the
  *   rendered object no longer sets are removed unless another manager still holds them.
- * And three things the server always does, so that an unchanged object reads unchanged: Secret
- * `stringData` folded into `data` and `data` in canonical base64; resource quantities of built-in
- * kinds in their canonical form (`0.25` as `250m`, quantity.ts); a Namespace's
- * `kubernetes.io/metadata.name` label.
+ * And what the server always does before it stores an object (stored-form.ts: Secret data,
+ * quantities, a Namespace's name label), so that an unchanged object reads unchanged.
  */
 export function estimateApply(rendered: KubeObject, live: KubeObject | undefined): KubeObject {
-  const stored = asStored(rendered);
-  return withNamespaceLabel(merged(builtIn(stored) ? canonicalQuantities(stored, '') : stored, live));
-}
-
-/**
- * A kind the API server itself defines: only those hold typed quantities. A custom resource's
- * `requests.cpu` is whatever string was sent.
- */
-function builtIn(object: KubeObject): boolean {
-  const group = groupOf(object.apiVersion);
-  return !group.includes('.') || group.endsWith('.k8s.io');
-}
-
-/** Quantities in the form the server stores them (quantity.ts): `0.25` as `250m`, `2` as `"2"`. */
-function canonicalQuantities<T>(value: T, shape: string): T {
-  if (Array.isArray(value)) return value.map((item: unknown) => canonicalQuantities(item, `${shape}[]`)) as T;
-  if (isPlainObject(value))
-    return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, canonicalQuantities(child, `${shape}${SEP}${key}`)]),
-    ) as T;
-  const field = quantityField(shape);
-  if (!field) return value;
-  return (canonicalQuantity(value, field === 'resource-list') ?? value) as T;
+  return withNamespaceLabel(merged(asStoredByServer(rendered), live));
 }
 
 function merged(applied: KubeObject, live: KubeObject | undefined): KubeObject {
@@ -218,26 +194,6 @@ function mergeValue(
 }
 
 /**
- * Fields holding resource quantities: a ResourceList (container resources, quotas, overhead, a
- * LimitRange's bounds), which core v1 rounds up to a milli, or an emptyDir's `sizeLimit`.
- */
-function quantityField(shape: string): 'resource-list' | 'quantity' | undefined {
-  const parts = shape.split(SEP);
-  const parent = parts.at(-2) ?? '';
-  if (['requests', 'limits', 'hard', 'overhead', 'podFixed'].includes(parent)) return 'resource-list';
-  const bounds = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'];
-  if (shape.includes(`${SEP}limits[]${SEP}`) && bounds.includes(parent)) return 'resource-list';
-  return parts.at(-1) === 'sizeLimit' ? 'quantity' : undefined;
-}
-
-/** The API server labels every Namespace with its name. */
-function withNamespaceLabel(object: KubeObject): KubeObject {
-  if (object.kind !== 'Namespace' || object.apiVersion !== 'v1' || !object.metadata.name) return object;
-  const labels = { ...object.metadata.labels, 'kubernetes.io/metadata.name': object.metadata.name };
-  return { ...object, metadata: { ...object.metadata, labels } };
-}
-
-/**
  * Whether a list item is the one `wanted` names by its keys. A key field `wanted` leaves out
  * matches anything: the server defaults it (a port's `protocol`) before it keys the item.
  */
@@ -287,20 +243,4 @@ function safeParse(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A v1 Secret as the server stores it: `data` in canonical base64 (Go decodes past line breaks and
- * encodes without them), `stringData` folded into it (stringData wins).
- */
-function asStored(object: KubeObject): KubeObject {
-  if (object.kind !== 'Secret' || object.apiVersion !== 'v1') return object;
-  const { stringData, ...rest } = object;
-  const data: Record<string, unknown> = isPlainObject(object.data) ? { ...object.data } : {};
-  for (const [key, value] of Object.entries(data))
-    if (typeof value === 'string') data[key] = Buffer.from(value, 'base64').toString('base64');
-  if (!isPlainObject(stringData)) return isPlainObject(object.data) ? { ...rest, data } : object;
-  for (const [key, value] of Object.entries(stringData))
-    data[key] = Buffer.from(typeof value === 'string' ? value : String(value), 'utf8').toString('base64');
-  return { ...rest, data };
 }

@@ -576,3 +576,73 @@ describe('tracing pieces', () => {
     ]);
   });
 });
+
+describe('a resource whose tag a kustomize `images:` entry sets', () => {
+  // One folder: the resource names the repository (no tag, or a tag kustomize overrides) and the
+  // kustomization beside it sets the tag, as the kustomize docs and most Flux repositories do.
+  const app = (host: string, written: string): Record<string, string> => ({
+    'slipway.yaml': `environments:\n  app:\n    path: apps/web\n${config(host).split('\n').slice(11).join('\n')}`,
+    'apps/web/kustomization.yaml': `resources:\n  - deployment.yaml\nimages:\n  - name: ${host}/team/web\n    newTag: 1.1.0 # set by hand\n`,
+    'apps/web/deployment.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: ${written}
+`,
+  });
+
+  for (const [what, written] of [
+    ['no tag', (host: string) => `${host}/team/web`],
+    ['a tag kustomize overrides', (host: string) => `${host}/team/web:1.0.0`],
+  ] as const)
+    test(`the resource's image (${what}) is left alone, only the entry's newTag is edited`, async () => {
+      const host = registry.host;
+      const original = app(host, written(host));
+      const repo = repoWith(original);
+      const run = await images(repo, ['--write']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(
+        run.stdout,
+        `apps/web/kustomization.yaml:5  ${host}/team/web  1.1.0 → 1.2.0  (web)\n`,
+      );
+      assert.equal(
+        readFileSync(path.join(repo, 'apps/web/deployment.yaml'), 'utf8'),
+        original['apps/web/deployment.yaml'],
+      );
+      assert.equal(
+        readFileSync(path.join(repo, 'apps/web/kustomization.yaml'), 'utf8'),
+        original['apps/web/kustomization.yaml']?.replace('newTag: 1.1.0', 'newTag: 1.2.0'),
+      );
+      assert.deepEqual(kustomizeImages(repo, 'apps/web'), [`${host}/team/web:1.2.0`]);
+    });
+
+  test('without a render (kustomize missing), the entry beside the resource still wins, and the run says so', async () => {
+    const host = registry.host;
+    const original = app(host, `${host}/team/web`);
+    const repo = repoWith(original);
+    const run = await runSlipway(['images', '--repo', repo, '--write'], {
+      cwd: repo,
+      env: cliEnv(tools, { SLIPWAY_KUSTOMIZE: path.join(repo, 'no-kustomize'), PATH: '/nonexistent' }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /app: tags not traced from the render/);
+    assert.match(
+      run.stderr,
+      /apps\/web\/deployment\.yaml:14: not edited: the kustomize `images:` entry at apps\/web\/kustomization\.yaml:5 sets its tag/,
+    );
+    assert.equal(
+      readFileSync(path.join(repo, 'apps/web/deployment.yaml'), 'utf8'),
+      original['apps/web/deployment.yaml'],
+    );
+    assert.match(readFileSync(path.join(repo, 'apps/web/kustomization.yaml'), 'utf8'), /newTag: 1\.2\.0 # set by hand/);
+  });
+});
