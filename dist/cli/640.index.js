@@ -226,6 +226,8 @@ __webpack_require__.d(__webpack_exports__, {
   connect: () => (/* binding */ connect)
 });
 
+// UNUSED EXPORTS: describeLoadError
+
 // EXTERNAL MODULE: ./lib/vendor/client-node.cjs
 var client_node = __webpack_require__(7756);
 // EXTERNAL MODULE: external "node:fs"
@@ -718,7 +720,7 @@ async function connect(options) {
             config.loadFromDefault();
     }
     catch (error) {
-        throw new errors/* UserError */.yo('cluster', `cannot load ${options.inCluster ? 'the in-cluster service account' : `the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}`}: ${error instanceof Error ? error.message : String(error)}`, {
+        throw new errors/* UserError */.yo('cluster', `cannot load ${options.inCluster ? 'the in-cluster service account' : `the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}`}: ${describeLoadError(error)}`, {
             hint: 'pass --kubeconfig FILE, set KUBECONFIG, or (in CI) provide the kubeconfig input from a secret',
         });
     }
@@ -837,6 +839,18 @@ function refuseKubeconfigCredentials(config, bearer) {
         throw new errors/* UserError */.yo('config', `the kubeconfig's user "${user.name}" holds ${held.join(' and ')}, but the credentials are ${bearer.source} tokens`, {
             hint: 'with OIDC, give a kubeconfig that names only the cluster (server and certificate-authority-data, a user without credentials) or the server and certificate-authority inputs instead',
         });
+}
+/**
+ * Why a kubeconfig could not be loaded, without quoting it: a YAML error's message carries a
+ * snippet of the file, and a kubeconfig holds tokens and keys.
+ */
+function describeLoadError(error) {
+    if (error instanceof Error && error.name === 'YAMLException') {
+        const { reason, mark } = error;
+        const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+        return `not valid YAML${where}: ${reason ?? 'cannot be parsed'}`;
+    }
+    return error instanceof Error ? error.message : String(error);
 }
 
 

@@ -4,7 +4,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Cluster } from '../cluster/cluster.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { load } from 'js-yaml';
+import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import {
   envConfig,
   envRepo as makeEnvRepo,
@@ -284,34 +289,77 @@ test('built-in noise: a Helm checksum bump is one line; an object that only gain
   assert.match(text.stdout, /^adopt ConfigMap /m);
 });
 
-test('slipway diff without --env: a change identical in two environments is shown once, × 2 environments', async () => {
-  const [a, b] = [unique('twin'), unique('twin')];
-  const ns = unique('twin');
-  kubectl(cluster, ['create', 'namespace', ns]);
-  const env = (name: string): string[] => [`  ${name}:`, `    path: envs/${name}`, `    namespace: ${ns}`];
-  const repo = new TestRepo({
-    'slipway.yaml': ['environments:', ...env(a), ...env(b), ''].join('\n'),
-    ...inEnv(a, { 'keep.yaml': configMap(`keep-${a}`, { k: 'v' }) }),
-    ...inEnv(b, { 'keep.yaml': configMap(`keep-${b}`, { k: 'v' }) }),
-  });
-  repos.push(repo);
-  repo.git('checkout', '-q', '-b', 'feature');
-  repo.commit(
-    {
-      ...inEnv(a, {
-        'shared.yaml': configMap('shared', { LOG_LEVEL: 'debug' }),
-        'own.yaml': configMap('only-a', { x: '1' }),
-      }),
-      ...inEnv(b, { 'shared.yaml': configMap('shared', { LOG_LEVEL: 'debug' }) }),
-    },
-    'both',
-  );
-  const run = await slipway(cluster, repo, ['diff']);
-  assert.equal(run.code, 0, run.stderr);
-  assert.match(
-    run.stdout,
-    new RegExp(`create ConfigMap ${ns}/shared × 2 environments \\(${[a, b].sort().join(', ')}\\)`),
-  );
-  assert.equal(run.stdout.match(/LOG_LEVEL: debug/g)?.length, 1, 'the shared diff once');
-  assert.match(run.stdout, new RegExp(`— only in ${a} —[\\s\\S]*create ConfigMap ${ns}/only-a`));
+test('slipway diff without --env: a change identical in two clusters is shown once, × 2 environments', async () => {
+  // The same object in two environments of one cluster is an ownership error (cross-environment.ts):
+  // identical changes are what a dev and a prod cluster share, so the second environment gets a
+  // second control plane of its own.
+  const second = await startCluster({ log: () => undefined });
+  try {
+    const [a, b] = [unique('twin'), unique('twin')];
+    const ns = unique('twin');
+    kubectl(cluster, ['create', 'namespace', ns]);
+    execFileSync(second.kubectl, ['--kubeconfig', second.adminKubeconfig, 'create', 'namespace', ns]);
+    const kubeconfig = twoClusters(cluster, second);
+    const env = (name: string, context: string): string[] => [
+      `  ${name}:`,
+      `    path: envs/${name}`,
+      `    namespace: ${ns}`,
+      `    context: ${context}`,
+    ];
+    const repo = new TestRepo({
+      'slipway.yaml': ['environments:', ...env(a, 'first'), ...env(b, 'second'), ''].join('\n'),
+      ...inEnv(a, { 'keep.yaml': configMap(`keep-${a}`, { k: 'v' }) }),
+      ...inEnv(b, { 'keep.yaml': configMap(`keep-${b}`, { k: 'v' }) }),
+    });
+    repos.push(repo);
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.commit(
+      {
+        ...inEnv(a, {
+          'shared.yaml': configMap('shared', { LOG_LEVEL: 'debug' }),
+          'own.yaml': configMap('only-a', { x: '1' }),
+        }),
+        ...inEnv(b, { 'shared.yaml': configMap('shared', { LOG_LEVEL: 'debug' }) }),
+      },
+      'both',
+    );
+    const run = await slipway(cluster, repo, ['diff'], {}, kubeconfig);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, new RegExp(`${b}: planning against ${second.server.replace(/[.]/g, '\\.')} `));
+    assert.match(
+      run.stdout,
+      new RegExp(`create ConfigMap ${ns}/shared × 2 environments \\(${[a, b].sort().join(', ')}\\)`),
+    );
+    assert.equal(run.stdout.match(/LOG_LEVEL: debug/g)?.length, 1, 'the shared diff once');
+    assert.match(run.stdout, new RegExp(`— only in ${a} —[\\s\\S]*create ConfigMap ${ns}/only-a`));
+  } finally {
+    await second.stop();
+  }
 });
+
+/** One kubeconfig with a context per cluster, as a team with a dev and a prod cluster has. */
+function twoClusters(first: Cluster, second: Cluster): string {
+  const entries = [first, second].map((c, i) => {
+    const config = load(readFileSync(c.adminKubeconfig, 'utf8')) as {
+      clusters: { cluster: unknown }[];
+      users: { user: unknown }[];
+    };
+    const name = i === 0 ? 'first' : 'second';
+    return {
+      cluster: { name, cluster: config.clusters[0]?.cluster },
+      user: { name, user: config.users[0]?.user },
+      context: { name, context: { cluster: name, user: name } },
+    };
+  });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'slipway-two-clusters-')), 'kubeconfig');
+  const merged = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: entries.map((e) => e.cluster),
+    users: entries.map((e) => e.user),
+    contexts: entries.map((e) => e.context),
+    'current-context': 'first',
+  };
+  writeFileSync(file, JSON.stringify(merged), { mode: 0o600 });
+  return file;
+}

@@ -10,6 +10,7 @@ import { UserError } from '../../src/core/errors.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { proposeImageUpdates, type ProposalPlatform } from '../../src/core/images/propose.ts';
 import {
+  commitMessage,
   editsByFile,
   planImageRequests,
   replacedComment,
@@ -92,6 +93,43 @@ describe('planImageRequests', () => {
     );
     assert.equal(plan.requests[0]?.updates, 0, 'the body lists nothing the branch does not edit');
     assert.equal(plan.conflicts.length, 1);
+  });
+
+  test('a line several environments use is called out in each body and commit, with every environment it changes', () => {
+    const base = { ...update('base/deployment.yaml', 50, '1.2.0'), line: 17 };
+    const own = update('overlays/dev/values.yaml', 10, '1.2.0', 'api');
+    const scanned = [
+      { environment: 'dev', updates: [own, base] },
+      { environment: 'staging', updates: [base] },
+      { environment: 'prod', updates: [update('overlays/prod/kustomization.yaml', 5, '1.2.0')] },
+    ];
+    const plan = planImageRequests(scanned, 'per-environment', ['dev', 'staging', 'prod']);
+    const [dev, staging, prod] = plan.requests;
+    assert.ok(dev && staging && prod);
+    const row =
+      '- `base/deployment.yaml:17` (`ghcr.io/acme/web` 1.0.0 → 1.2.0): affects **dev**, **staging**';
+    const devBody = requestBody(dev, 'per-environment');
+    assert.ok(
+      devBody.includes(
+        `**Shared lines.** These lines are used by more than one environment: merging this pull request changes them all, not only **dev** (their own image pull requests carry the same edit).\n\n${row}\n`,
+      ),
+      devBody,
+    );
+    // Only the shared line is listed, once.
+    assert.equal(devBody.split('overlays/dev/values.yaml').length, 2);
+    assert.equal(devBody.split(row).length, 2);
+    assert.match(requestBody(staging, 'per-environment'), /not only \*\*staging\*\*/);
+    assert.doesNotMatch(requestBody(prod, 'per-environment'), /Shared lines/);
+    assert.match(
+      commitMessage(dev),
+      /\nbase\/deployment\.yaml:17 ghcr\.io\/acme\/web 1\.0\.0 -> 1\.2\.0 \(affects dev, staging\)\n/,
+    );
+    assert.match(
+      commitMessage(dev),
+      /\noverlays\/dev\/values\.yaml:3 ghcr\.io\/acme\/web 1\.0\.0 -> 1\.2\.0\n/,
+    );
+    const grouped = requestBody(planImageRequests(scanned, 'grouped', ['dev']).requests[0]!, 'grouped');
+    assert.ok(grouped.includes(`each edit changes all of them.\n\n${row}\n`), grouped);
   });
 
   test('the closing comment of a replaced request names the mode and the new requests', () => {

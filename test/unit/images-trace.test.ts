@@ -610,9 +610,10 @@ spec:
       const repo = repoWith(original);
       const run = await images(repo, ['--write']);
       assert.equal(run.code, 0, run.stderr);
-      assert.equal(
-        run.stdout,
-        `apps/web/kustomization.yaml:5  ${host}/team/web  1.1.0 → 1.2.0  (web)\n`,
+      assert.equal(run.stdout, `apps/web/kustomization.yaml:5  ${host}/team/web  1.1.0 → 1.2.0  (web)\n`);
+      assert.match(
+        run.stderr,
+        /app: apps\/web\/deployment\.yaml:14: not edited: the render takes its tag from apps\/web\/kustomization\.yaml:5/,
       );
       assert.equal(
         readFileSync(path.join(repo, 'apps/web/deployment.yaml'), 'utf8'),
@@ -634,7 +635,7 @@ spec:
       env: cliEnv(tools, { SLIPWAY_KUSTOMIZE: path.join(repo, 'no-kustomize'), PATH: '/nonexistent' }),
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /app: tags not traced from the render/);
+    assert.match(run.stderr, /app: the render has 1 error .*neither `kustomize` nor `kubectl` was found/);
     assert.match(
       run.stderr,
       /apps\/web\/deployment\.yaml:14: not edited: the kustomize `images:` entry at apps\/web\/kustomization\.yaml:5 sets its tag/,
@@ -643,6 +644,9 @@ spec:
       readFileSync(path.join(repo, 'apps/web/deployment.yaml'), 'utf8'),
       original['apps/web/deployment.yaml'],
     );
-    assert.match(readFileSync(path.join(repo, 'apps/web/kustomization.yaml'), 'utf8'), /newTag: 1\.2\.0 # set by hand/);
+    assert.match(
+      readFileSync(path.join(repo, 'apps/web/kustomization.yaml'), 'utf8'),
+      /newTag: 1\.2\.0 # set by hand/,
+    );
   });
 });

@@ -28,6 +28,8 @@ export interface TagLocation {
   readonly via: string;
   /** A `digest:` beside this tag holds the pin: the tag itself gets none. */
   readonly pinnedBeside?: boolean;
+  /** A Kustomize `images:` entry's `name:`: the images it sets, wherever they are written. */
+  readonly entryName?: string;
 }
 
 type Node =
@@ -195,6 +197,12 @@ function markerLocation(
   };
 }
 
+/** A Kustomize `images:` entry's `name:` (never a Helm-style map's). */
+function entryOf(fields: ReadonlyMap<string, ScalarNode>): { entryName?: string } {
+  const name = fields.get('name')?.value;
+  return name === undefined ? {} : { entryName: name };
+}
+
 /** `image: repo:tag`; Kustomize `images:` entries (name/newName + newTag); Helm's repository + tag. */
 function fieldLocations(
   fields: ReadonlyMap<string, ScalarNode>,
@@ -229,6 +237,7 @@ function fieldLocations(
       currentDigest: digest,
       via: 'newTag',
       pinnedBeside: fields.has('digest'),
+      ...entryOf(fields),
     });
   }
   // A digest beside the tag (Kustomize's `digest:`, many charts' `image.digest`) wins over the tag
@@ -245,6 +254,7 @@ function fieldLocations(
       currentTag: splitTag((fields.get('newTag') ?? fields.get('tag'))?.value ?? '').tag,
       currentDigest: digestField.value,
       via: 'digest',
+      ...(fields.has('repository') ? {} : entryOf(fields)),
     });
   }
   const helmTag = fields.get('tag');

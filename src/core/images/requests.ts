@@ -23,6 +23,11 @@ export interface ImageRequest {
   /** Each edit once (a file two environments share is edited once), by file. */
   readonly edits: ReadonlyMap<string, readonly ImageUpdate[]>;
   readonly updates: number;
+  /**
+   * The lines it edits that several scanned environments use (a base, a shared values file), by
+   * `file\0offset`: every environment the edit changes, this request's or not.
+   */
+  readonly shared: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ImageRequestPlan {
@@ -77,7 +82,12 @@ export function editsByFile(environments: readonly EnvironmentUpdates[]): {
   return { edits, conflicts: [...conflicts.values()], conflicted: new Set(conflicts.keys()) };
 }
 
-function request(branch: string, name: string, environments: readonly EnvironmentUpdates[]) {
+function request(
+  branch: string,
+  name: string,
+  environments: readonly EnvironmentUpdates[],
+  users: ReadonlyMap<string, readonly string[]>,
+) {
   const { edits, conflicts, conflicted } = editsByFile(environments);
   // The body lists only what the branch edits.
   const listed = environments.map(({ environment, updates }) => ({
@@ -85,7 +95,21 @@ function request(branch: string, name: string, environments: readonly Environmen
     updates: updates.filter((u) => !conflicted.has(locationOf(u))),
   }));
   const updates = listed.reduce((n, e) => n + e.updates.length, 0);
-  return { request: { branch, name, environments: listed, edits, updates }, conflicts };
+  const shared = new Map<string, readonly string[]>();
+  for (const update of listed.flatMap((e) => e.updates)) {
+    const names = users.get(locationOf(update)) ?? [];
+    if (names.length > 1) shared.set(locationOf(update), names);
+  }
+  return { request: { branch, name, environments: listed, edits, updates, shared }, conflicts };
+}
+
+/** For each edited location, the environments whose updates edit it, in scan order. */
+function editorsOf(environments: readonly EnvironmentUpdates[]): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const { environment, updates } of environments)
+    for (const key of new Set(updates.map(locationOf)))
+      users.set(key, [...(users.get(key) ?? []), environment]);
+  return users;
 }
 
 /**
@@ -97,10 +121,11 @@ export function planImageRequests(
   mode: ImageRequestMode,
   configured: readonly string[],
 ): ImageRequestPlan {
+  const users = editorsOf(environments);
   const built =
     mode === 'grouped'
-      ? [request(GROUPED_BRANCH, 'all', environments)]
-      : environments.map((e) => request(`${IMAGE_BRANCH_PREFIX}${e.environment}`, e.environment, [e]));
+      ? [request(GROUPED_BRANCH, 'all', environments, users)]
+      : environments.map((e) => request(`${IMAGE_BRANCH_PREFIX}${e.environment}`, e.environment, [e], users));
   const requests = built.map((b) => b.request);
   const wanted = new Set(requests.map((r) => r.branch));
   const other =
@@ -146,10 +171,35 @@ export function requestBody(request: ImageRequest, mode: ImageRequestMode): stri
         ];
   return [
     ...intro,
+    ...sharedSection(request, mode),
     '',
     'Slipway plans this pull request against the live cluster like any other; merging applies it.',
     'This branch is rewritten by the next scheduled run: commit fixes elsewhere.',
   ].join('\n');
+}
+
+/**
+ * A line several environments use changes them all on merge: a reviewer of the dev request must
+ * see that staging changes too (its own request carries the same edit).
+ */
+function sharedSection(request: ImageRequest, mode: ImageRequestMode): string[] {
+  const seen = new Set<string>();
+  const rows: string[] = [];
+  for (const update of withUpdates(request).flatMap((e) => e.updates)) {
+    const key = locationOf(update);
+    const names = request.shared.get(key);
+    if (names === undefined || seen.has(key)) continue;
+    seen.add(key);
+    rows.push(
+      `- \`${cell(update.file)}:${update.line}\` (\`${cell(update.image)}\` ${cell(update.from)} → ${cell(update.to)}): affects ${names.map((n) => `**${n}**`).join(', ')}`,
+    );
+  }
+  if (rows.length === 0) return [];
+  const lead =
+    mode === 'grouped'
+      ? '**Shared lines.** These lines are used by more than one environment: each edit changes all of them.'
+      : `**Shared lines.** These lines are used by more than one environment: merging this pull request changes them all, not only **${request.name}** (their own image pull requests carry the same edit).`;
+  return ['', lead, '', ...rows];
 }
 
 export function requestTitle(request: ImageRequest): string {
@@ -164,9 +214,14 @@ export function requestTitle(request: ImageRequest): string {
 export function commitMessage(request: ImageRequest): string {
   const environments = withUpdates(request);
   const several = environments.length > 1;
+  const affects = (u: ImageUpdate): string => {
+    const names = request.shared.get(locationOf(u));
+    return names === undefined ? '' : ` (affects ${names.join(', ')})`;
+  };
   const lines = environments.flatMap((e) =>
     e.updates.map(
-      (u) => `${several ? `${e.environment}: ` : ''}${u.file}:${u.line} ${u.image} ${u.from} -> ${u.to}`,
+      (u) =>
+        `${several ? `${e.environment}: ` : ''}${u.file}:${u.line} ${u.image} ${u.from} -> ${u.to}${affects(u)}`,
     ),
   );
   return `Update images in ${environments.map((e) => e.environment).join(', ')}\n\n${lines.join('\n')}\n`;

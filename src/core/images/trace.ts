@@ -10,6 +10,7 @@ import { parseYamlDocuments } from '../yaml.ts';
 import type { TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
 import { canonicalRepository, parseImageReference, type ImageReference } from './reference.ts';
+import type { OverriddenDocument } from './superseded.ts';
 import { referenceNear, scalarOnLine } from './trace-text.ts';
 
 /** What tracing needs of a render: its objects (with provenance) and its findings. */
@@ -35,6 +36,8 @@ export interface TracedImages {
     readonly tag: string | undefined;
     readonly message: string;
   }[];
+  /** Objects' own documents whose policy image the render took from another file (`images:`, a patch). */
+  readonly overridden: OverriddenDocument[];
 }
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
@@ -71,6 +74,7 @@ export function traceImages(
 ): TracedImages {
   const locations: TagLocation[] = [];
   const untraced: TracedImages['untraced'] = [];
+  const overridden: OverriddenDocument[] = [];
   for (const manifest of manifests) {
     // A Secret's values are never read for anything.
     if (manifest.object.kind === 'Secret') continue;
@@ -85,8 +89,11 @@ export function traceImages(
       const at = editable ? locationsAt(files, from.file, from.line, ref, policy) : [];
       const found =
         at.length > 0 || !editable ? at : renamedAt(files, from.file, from.line, manifest, ref, policy);
-      if (found.length > 0) locations.push(...found);
-      else
+      if (found.length > 0) {
+        locations.push(...found);
+        const document = helm ? undefined : overriddenDocument(files, manifest, found, policy);
+        if (document) overridden.push(document);
+      } else
         untraced.push({
           policy: policy.name,
           tag: ref.tag,
@@ -94,7 +101,23 @@ export function traceImages(
         });
     }
   }
-  return { locations, untraced };
+  return { locations, untraced, overridden };
+}
+
+/** The object's own document, when none of the lines its image traced to is in it. */
+function overriddenDocument(
+  files: TraceFiles,
+  manifest: Manifest,
+  found: readonly TagLocation[],
+  policy: ImagePolicy,
+): OverriddenDocument | undefined {
+  const { file, line } = manifest.source;
+  const text = line > 0 ? files.text(file) : undefined;
+  if (text === undefined) return undefined;
+  const end = documentEnd(text, line);
+  const from = found[0];
+  if (!from || found.some((l) => l.file === file && l.line >= line && l.line < end)) return undefined;
+  return { file, start: line, end, policy: policy.name, from: { file: from.file, line: from.line } };
 }
 
 /** Located tags first (with a digest beside a Kustomize tag), else a scalar holding exactly the tag. */

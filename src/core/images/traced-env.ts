@@ -7,6 +7,7 @@ import { describeError, formatLocation, UserError } from '../errors.ts';
 import type { RepoPaths } from '../paths.ts';
 import type { TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
+import { supersededByEntries, supersededInRender } from './superseded.ts';
 import { mergeLocations, traceImages, type RenderEnvironment, type TraceFiles } from './trace.ts';
 import { policyFor, type ImageUpdate } from './updates.ts';
 
@@ -44,7 +45,9 @@ export async function tracedFor(
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     context.skipped.push(`${env.name}: tags not traced from the render: ${describeError(error)}`);
-    return { locations: [...searched], traced: [] };
+    const { kept, notes } = supersededByEntries(searched);
+    context.notes.push(...notes.map((note) => `${env.name}: ${note}`));
+    return { locations: kept, traced: [] };
   }
   const errors = rendered.findings.filter((f) => f.severity === 'error');
   const first = errors[0];
@@ -53,7 +56,12 @@ export async function tracedFor(
       `${env.name}: the render has ${errors.length} error${errors.length === 1 ? '' : 's'} (${formatLocation(first.location)}: ${first.message}): tags traced only from the objects that rendered`,
     );
   const traced = traceImages(rendered.manifests, context.policies, traceFiles(context));
-  const merged = mergeLocations(searched, traced.locations, (l) => policyFor(l, context.policies)?.name);
+  const policyOf = (l: TagLocation): string | undefined => policyFor(l, context.policies)?.name;
+  // Files the render did not reach (a kustomization that failed) fall back to the folder rule.
+  const guessed = first ? supersededByEntries(searched) : { kept: [...searched], notes: [] };
+  const live = supersededInRender(guessed.kept, traced.overridden, traced.locations, policyOf);
+  context.notes.push(...[...guessed.notes, ...live.notes].map((note) => `${env.name}: ${note}`));
+  const merged = mergeLocations(live.kept, traced.locations, policyOf);
   for (const { policy, tag, message } of traced.untraced) {
     const covered = merged.some(
       (l) => policyFor(l, context.policies)?.name === policy && l.currentTag === tag,
