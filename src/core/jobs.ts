@@ -1,4 +1,4 @@
-import { checkClusterPin } from './apply.ts';
+import { checkClusterPin } from './cluster-pin.ts';
 import { planDigest } from './plan-digest.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { describeError, UserError } from './errors.ts';

@@ -1,106 +1,29 @@
+import { adoptionOf, describeAdoption, previewAdoption } from './adopt.ts';
 import { canonicalJson } from './canonical.ts';
-import { changeSources, type ChangeSource } from './change-sources.ts';
+import { changeSources } from './change-sources.ts';
 import { mapLimit, progressReporter } from './concurrency.ts';
 import type { EnvironmentConfig } from './config.ts';
-import { printableSides, secretSummary, unifiedDiff } from './diff.ts';
 import { describeError, UserError } from './errors.ts';
-import type { Inventory } from './inventory.ts';
-import { crdScopes, scopeOf, type Scope } from './kinds.ts';
-import type { Manifest, Provenance } from './manifest.ts';
-import { appliesNoChange } from './noop.ts';
-import { isSecret, normalizeForDiff } from './normalize.ts';
-import { groupOf, objectKey, refOf, type KubeObject, type ObjectRef, type ResourceInfo } from './objects.ts';
-import { adoptionOf, describeAdoption, previewAdoption, type Adoption } from './adopt.ts';
 import { ForeignOwners } from './foreign-owner.ts';
+import { crdScopes, scopeOf, type Scope } from './kinds.ts';
+import { fetchLive } from './live-objects.ts';
+import type { Manifest } from './manifest.ts';
+import { quietSides } from './noise/builtin.ts';
+import { ignoredPaths, maskIgnored, respectIgnored, rulesFor } from './noise/rules.ts';
+import { appliesNoChange } from './noop.ts';
+import { normalizeForDiff } from './normalize.ts';
+import { sideDiff } from './object-diff.ts';
+import { groupOf, objectKey, refOf, type KubeObject, type ResourceInfo } from './objects.ts';
 import { takenFields, type TakenFields } from './ownership.ts';
 import { planDeletions } from './plan-deletion.ts';
-import {
-  fidelitySummary,
-  PlanFidelity,
-  type Fidelity,
-  type FidelitySummary,
-  type PlanMode,
-} from './plan-mode.ts';
-import { inventoryMoveNote, lostInventoryRefusal } from './inventory-move.ts';
-import { inventoryOwnerCheck, pruneBudgetRefusal, type PlanRefusal } from './prune-guard.ts';
-import type { KubeApi, Logger } from './ports.ts';
+import { planGuards } from './plan-guards.ts';
+import { fidelitySummary, PlanFidelity } from './plan-mode.ts';
+import type { Plan, PlanContext, PlannedObject, PlanSummary } from './plan-types.ts';
+import type { KubeApi } from './ports.ts';
 import { desiredObjects, scopedEntries } from './prepare.ts';
-import { quietSides, withoutOwnMetadata } from './noise/builtin.ts';
-import { ignoredPaths, maskIgnored, respectIgnored, rulesFor } from './noise/rules.ts';
-import { assessRisks, type Risk } from './risk/assess.ts';
+import { assessRisks } from './risk/assess.ts';
 
-export type PlanAction = 'create' | 'update' | 'unchanged' | 'delete' | 'orphan' | 'error';
-
-export interface PlannedObject {
-  readonly ref: ObjectRef;
-  readonly action: PlanAction;
-  /** Unified diff of the secret-safe, normalised YAML; '' for unchanged. */
-  readonly diff: string;
-  readonly source: Provenance | undefined;
-  /** Why a row is special: "validated after its CRD exists", "protected", a server error. */
-  readonly note: string | undefined;
-  readonly taken: readonly TakenFields[];
-  /** What to send on apply (undefined for deletes and errors). */
-  readonly desired: KubeObject | undefined;
-  /** The live object as read (for prune preconditions and health). */
-  readonly live: KubeObject | undefined;
-  /** Applied only once its CRD or namespace exists, so the dry-run could not check it. */
-  readonly deferred: boolean;
-  /** For an update: each changed field and the repository line it comes from (change-sources.ts). */
-  readonly changes?: readonly ChangeSource[];
-  /** Fields kubectl owns that move to Slipway before the apply (see adopt.ts). */
-  readonly adopts?: Adoption | undefined;
-  /**
-   * A stale inventory entry neither deleted nor forgotten this run (it could not be read, or its
-   * kind is no longer served): the inventory keeps it, to try again next run.
-   */
-  readonly keepInInventory?: boolean;
-  /** An update whose only change is Slipway's own labels (noise/builtin.ts): shown as "adopt". */
-  readonly adoptOnly?: boolean;
-  /** How the result was obtained (plan-mode.ts); absent for deletes, errors and deferred rows. */
-  readonly fidelity?: Fidelity;
-}
-
-export interface PlanSummary {
-  create: number;
-  update: number;
-  delete: number;
-  unchanged: number;
-  error: number;
-  orphan: number;
-  /** Of `update`, the rows that only add Slipway's labels (adoptions). */
-  adopt?: number;
-}
-
-export interface Plan {
-  readonly environment: string;
-  readonly objects: PlannedObject[];
-  readonly summary: PlanSummary;
-  readonly requests: number;
-  readonly durationMs: number;
-  /** Why this plan may not be applied as it stands (prune budget, another repository's inventory): it fails. */
-  readonly refusals?: readonly PlanRefusal[];
-  /** Said about the plan as a whole, e.g. an inventory adopted from an older Slipway. */
-  readonly notes?: readonly string[];
-  /** The risk summary (risk/assess.ts): what a reviewer should read first. */
-  readonly risks?: readonly Risk[];
-  /** Present when some objects were estimated, not dry-run (a read-only plan). */
-  readonly fidelity?: FidelitySummary;
-}
-
-export interface PlanContext {
-  readonly kube: KubeApi;
-  readonly logger: Logger;
-  readonly concurrency: number;
-  /** Previous inventory: what it lists and Git no longer renders becomes a delete row. */
-  readonly inventory: Inventory;
-  /** This run's repository (repository-identity.ts), checked against the inventory's. */
-  readonly repository?: string | undefined;
-  /** `--force`: refusals become notes, the apply goes ahead. */
-  readonly force?: boolean;
-  /** plan-mode.ts; absent means `server`: an apply never works from an estimate. */
-  readonly planMode?: PlanMode;
-}
+export type { Plan, PlanAction, PlanContext, PlannedObject, PlanSummary } from './plan-types.ts';
 
 /**
  * Computes what an apply would do, object by object, with server-side dry-run: the server runs
@@ -206,50 +129,6 @@ export async function planEnvironment(
   };
 }
 
-/** Live objects by key: one LIST per kind and namespace when several are wanted, else one GET. */
-async function fetchLive(
-  kube: KubeApi,
-  objects: readonly KubeObject[],
-  kinds: ReadonlyMap<string, ResourceInfo | undefined>,
-  concurrency: number,
-): Promise<Map<string, KubeObject>> {
-  const groups = new Map<
-    string,
-    { resource: ResourceInfo; namespace: string | undefined; objects: KubeObject[] }
-  >();
-  for (const object of objects) {
-    const resource = kinds.get(`${object.apiVersion}/${object.kind}`);
-    if (!resource) continue;
-    const namespace = resource.namespaced ? object.metadata.namespace : undefined;
-    const key = `${resource.group}/${resource.plural}/${namespace ?? ''}`;
-    const group = groups.get(key) ?? { resource, namespace, objects: [] };
-    group.objects.push(object);
-    groups.set(key, group);
-  }
-  const live = new Map<string, KubeObject>();
-  await mapLimit([...groups.values()], concurrency, async (group) => {
-    const one = async (object: KubeObject): Promise<KubeObject[]> => {
-      const found = await kube.get(refOf(object));
-      return found ? [found] : [];
-    };
-    let found: KubeObject[];
-    if (group.objects.length === 1) {
-      found = await one(group.objects[0] as KubeObject);
-    } else {
-      try {
-        found = await kube.list(group.resource, group.namespace ? { namespace: group.namespace } : {});
-      } catch (error) {
-        // RBAC may allow get but not list: read the objects one by one instead. Anything else is
-        // a real failure; treating it as "nothing live" would turn every update into a create.
-        if (!(error instanceof UserError && error.kind === 'permission')) throw error;
-        found = (await mapLimit(group.objects, concurrency, one)).flat();
-      }
-    }
-    for (const object of found) live.set(objectKey(refOf(object)), object);
-  });
-  return live;
-}
-
 /** A row nothing is sent for. */
 const NOT_PLANNED = { desired: undefined, live: undefined, taken: [], deferred: false, diff: '' } as const;
 
@@ -282,34 +161,8 @@ async function planObject(
     taken: [] as TakenFields[],
     deferred: false,
   };
-  const resource = kinds.get(`${object.apiVersion}/${object.kind}`);
-  if (!resource) {
-    if (renderedCrds.has(`${groupOf(object.apiVersion)}/${object.kind}`)) {
-      return {
-        ...base,
-        action: 'create',
-        diff: sideDiff(undefined, object, ref),
-        note: 'validated after its CRD exists',
-        deferred: true,
-      };
-    }
-    return {
-      ...base,
-      action: 'error',
-      diff: '',
-      note: `the cluster does not know ${object.kind} in ${object.apiVersion}, and no CustomResourceDefinition for it is rendered: install the CRD first or fix apiVersion/kind`,
-    };
-  }
-  if (resource.namespaced && object.metadata.namespace && newNamespaces.has(object.metadata.namespace)) {
-    // The dry-run would fail with "namespace not found" (kubernetes issue 114141).
-    return {
-      ...base,
-      action: 'create',
-      diff: sideDiff(undefined, object, ref),
-      note: 'validated after its namespace exists',
-      deferred: true,
-    };
-  }
+  const unreached = notDryRunnable(object, base, { kinds, renderedCrds, newNamespaces });
+  if (unreached) return unreached;
   const owner = live ? await owners.check(live) : {};
   if (owner.error) return { ...base, action: 'error', diff: '', note: owner.error };
   const adopts = adoptionOf(live);
@@ -363,40 +216,43 @@ async function planObject(
   }
 }
 
-function sideDiff(before: KubeObject | undefined, after: KubeObject, ref: ObjectRef): string {
-  // A new object's diff leaves Slipway's labels out: the same object reads the same in every environment.
-  const sides = printableSides(before, before ? after : withoutOwnMetadata(after));
-  const text = unifiedDiff(sides.before, sides.after, label(ref));
-  return isSecret(after) ? `# ${secretSummary(before, after)}\n${text}` : text;
-}
-
-function label(ref: ObjectRef): string {
-  return `${ref.namespace ? `${ref.namespace}/` : ''}${ref.kind.toLowerCase()}/${ref.name}`;
-}
-
 /**
- * The plan-wide guards, decided here so the pull request's check fails before merge: the prune
- * budget over the inventory as it was before this run, and whose inventory it is.
+ * A row the dry-run cannot check: a kind only a CRD of this change defines, an object in a
+ * namespace this change creates, or a kind nobody serves.
  */
-function planGuards(
-  env: EnvironmentConfig,
-  context: PlanContext,
-  deletions: number,
-  live: readonly (KubeObject | undefined)[],
-): { refusals: PlanRefusal[]; notes: string[] } {
-  const refusals: PlanRefusal[] = [];
-  const notes: string[] = [];
-  const moved = inventoryMoveNote(context.inventory);
-  if (moved) notes.push(moved);
-  const lost = lostInventoryRefusal(env, context.inventory, live);
-  if (lost) refusals.push(lost);
-  const owner = inventoryOwnerCheck(context.inventory, context.repository);
-  if (owner.note) notes.push(owner.note);
-  if (owner.refusal) refusals.push(owner.refusal);
-  const budget = env.prune
-    ? pruneBudgetRefusal(env.pruneBudget, deletions, context.inventory.entries.length)
-    : undefined;
-  if (budget) refusals.push(budget);
-  if (!context.force) return { refusals, notes };
-  return { refusals: [], notes: [...notes, ...refusals.map((r) => `--force overrides: ${r.message}`)] };
+function notDryRunnable(
+  object: KubeObject,
+  base: Omit<PlannedObject, 'action' | 'diff' | 'note'>,
+  { kinds, renderedCrds, newNamespaces }: Pick<PlanShared, 'kinds' | 'renderedCrds' | 'newNamespaces'>,
+): PlannedObject | undefined {
+  const ref = base.ref;
+  const resource = kinds.get(`${object.apiVersion}/${object.kind}`);
+  if (!resource) {
+    if (renderedCrds.has(`${groupOf(object.apiVersion)}/${object.kind}`)) {
+      return {
+        ...base,
+        action: 'create',
+        diff: sideDiff(undefined, object, ref),
+        note: 'validated after its CRD exists',
+        deferred: true,
+      };
+    }
+    return {
+      ...base,
+      action: 'error',
+      diff: '',
+      note: `the cluster does not know ${object.kind} in ${object.apiVersion}, and no CustomResourceDefinition for it is rendered: install the CRD first or fix apiVersion/kind`,
+    };
+  }
+  if (resource.namespaced && object.metadata.namespace && newNamespaces.has(object.metadata.namespace)) {
+    // The dry-run would fail with "namespace not found" (kubernetes issue 114141).
+    return {
+      ...base,
+      action: 'create',
+      diff: sideDiff(undefined, object, ref),
+      note: 'validated after its namespace exists',
+      deferred: true,
+    };
+  }
+  return undefined;
 }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../core/errors.ts';
 import type { BranchProposal, ProposalPlatform, ProposalResult } from '../core/images/propose.ts';
+import { networkMessage, requestGitLab, type GitLabRetryOptions } from './http.ts';
 
 export interface GitLabImageOptions {
   readonly token: string;
@@ -18,8 +19,8 @@ export interface GitLabImageOptions {
   readonly projectId: string;
   /** The slipway repository's folder inside the Git repository; '' at the root. */
   readonly pathPrefix?: string;
-  readonly attempts?: number;
-  readonly baseDelayMs?: number;
+  /** As the review platform's: 429, 5xx and network failures, 3 attempts in all by default. */
+  readonly retry?: GitLabRetryOptions;
 }
 
 interface MergeRequest {
@@ -50,35 +51,19 @@ export class GitLabImageMergeRequests implements ProposalPlatform {
     action: string,
     body?: unknown,
   ): Promise<{ status: number; data: unknown }> {
-    const attempts = Math.max(1, this.#options.attempts ?? 3);
-    for (let attempt = 1; ; attempt++) {
-      let status = 0;
-      let data: unknown;
-      try {
-        const response = await fetch(`${this.#project}${path}`, {
-          method,
-          headers: {
-            'PRIVATE-TOKEN': this.#options.token,
-            Accept: 'application/json',
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
-        });
-        status = response.status;
-        const text = await response.text();
-        data = text === '' ? undefined : (JSON.parse(text) as unknown);
-      } catch (error) {
-        if (status === 0 && attempt >= attempts)
-          throw new UserError('platform', `could not reach GitLab to ${action}: ${(error as Error).message}`);
-      }
-      if (status !== 0 && status !== 429 && status < 500) return { status, data };
-      if (attempt >= attempts)
-        throw new UserError('platform', `GitLab answered ${status} while trying to ${action}`);
-      await new Promise((resolve) =>
-        setTimeout(resolve, (this.#options.baseDelayMs ?? 1000) * 2 ** (attempt - 1)),
-      );
-    }
+    const { reply, error } = await requestGitLab(
+      { method, url: `${this.#project}${path}`, token: this.#options.token, body },
+      this.#options.retry,
+    );
+    if (reply === undefined)
+      throw new UserError('platform', `could not reach GitLab to ${action}: ${networkMessage(error)}`, {
+        hint: 'check CI_API_V4_URL and the network from the runner',
+      });
+    if (reply.status === 429 || reply.status >= 500)
+      throw new UserError('platform', `GitLab answered ${reply.status} while trying to ${action}`, {
+        hint: 're-run the job later',
+      });
+    return reply;
   }
 
   async #expect(

@@ -28,7 +28,7 @@ import type {
   ReviewPlatform,
 } from '../core/platform.ts';
 import { formatLocation } from '../core/errors.ts';
-import { VERSION } from '../core/version.ts';
+import { networkMessage, requestGitLab, type GitLabReply, type GitLabRetryOptions } from './http.ts';
 
 /** GitLab's documented limits, in characters. */
 export const GITLAB_LIMITS = {
@@ -41,16 +41,7 @@ export const GITLAB_LIMITS = {
   statusName: 255,
 } as const;
 
-export interface GitLabRetryOptions {
-  /** Attempts in all, including the first; default 3. */
-  readonly attempts?: number;
-  /** First backoff delay; doubles each retry. Default 1000 ms. */
-  readonly baseDelayMs?: number;
-  /** A longer `retry-after` is not waited for: the error is reported instead. Default 60 s. */
-  readonly maxRetryAfterMs?: number;
-  /** Replaceable for tests. */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export type { GitLabRetryOptions };
 
 export interface GitLabPlatformOptions {
   readonly token: string;
@@ -93,11 +84,7 @@ interface Issue {
   readonly web_url: string;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly data: unknown;
-  readonly headers: Headers;
-}
+type Reply = GitLabReply;
 
 /** An HTTP answer GitLab gave that is not a success. */
 class HttpFailure extends Error {
@@ -110,14 +97,6 @@ class HttpFailure extends Error {
     this.data = reply.data;
     this.headers = reply.headers;
   }
-}
-
-/** Seconds or an HTTP date, in milliseconds from now. */
-function retryAfterMs(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** Characters as GitLab counts them (code points). */
@@ -444,60 +423,28 @@ export class GitLabPlatform implements ReviewPlatform {
     action: string,
     options: { body?: unknown; query?: Record<string, string> } = {},
   ): Promise<Reply> {
-    const retry = this.#options.retry ?? {};
-    const attempts = Math.max(1, retry.attempts ?? 3);
-    const baseDelayMs = retry.baseDelayMs ?? 1000;
-    const maxRetryAfterMs = retry.maxRetryAfterMs ?? 60_000;
-    const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const url = new URL(`${this.#api}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-    for (let attempt = 1; ; attempt++) {
-      let reply: Reply | undefined;
-      let networkError: unknown;
-      try {
-        reply = await this.#send(method, url, options.body);
-      } catch (error) {
-        networkError = error;
-      }
-      if (reply && reply.status < 400) return reply;
-      const retryable = reply === undefined || reply.status === 429 || reply.status >= 500;
-      const hinted = reply ? retryAfterMs(reply.headers.get('retry-after')) : undefined;
-      if (attempt >= attempts || !retryable || (hinted !== undefined && hinted > maxRetryAfterMs)) {
-        if (reply) throw this.#describeFailure(new HttpFailure(reply), action);
-        throw new UserError(
-          'platform',
-          this.#redact(
-            `could not reach GitLab at ${this.#api} while trying to ${action}: ${networkError instanceof Error ? (networkError.cause instanceof Error ? networkError.cause.message : networkError.message) : String(networkError)}`,
-          ),
-          { hint: 'check CI_API_V4_URL and the network from the runner' },
-        );
-      }
-      await sleep(hinted ?? baseDelayMs * 2 ** (attempt - 1));
-    }
-  }
-
-  async #send(method: string, url: URL, body: unknown): Promise<Reply> {
-    const response = await this.#fetch(url, {
-      method,
-      headers: {
-        'PRIVATE-TOKEN': this.#token,
-        Accept: 'application/json',
-        'User-Agent': `slipway/${VERSION}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    const { reply, error } = await requestGitLab(
+      {
+        method,
+        url,
+        token: this.#token,
+        body: options.body,
+        fetch: this.#fetch,
+        ...(this.#options.timeoutMs === undefined ? {} : { timeoutMs: this.#options.timeoutMs }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
-    });
-    const text = await response.text();
-    let data: unknown = text;
-    if (text.length > 0) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        // not JSON (an HTML error page from a proxy): keep the text
-      }
-    } else data = undefined;
-    return { status: response.status, data, headers: response.headers };
+      this.#options.retry,
+    );
+    if (reply && reply.status < 400) return reply;
+    if (reply) throw this.#describeFailure(new HttpFailure(reply), action);
+    throw new UserError(
+      'platform',
+      this.#redact(
+        `could not reach GitLab at ${this.#api} while trying to ${action}: ${networkMessage(error)}`,
+      ),
+      { hint: 'check CI_API_V4_URL and the network from the runner' },
+    );
   }
 
   #describeFailure(failure: HttpFailure, action: string): UserError {

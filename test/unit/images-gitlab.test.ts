@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { GitLabImageMergeRequests } from '../../src/gitlab/image-mrs.ts';
 import { startGitLabServer, type FakeGitLab } from '../fakes/gitlab-server.ts';
 import { pushImage } from '../support/oci.ts';
 import { startRegistry, type LocalRegistry } from './registry.ts';
@@ -221,5 +222,60 @@ describe('image-pull-requests: grouped on GitLab', () => {
       [],
     );
     assert.deepEqual(gitlab.takeViolations(), []);
+  });
+});
+
+describe('the image merge requests retry as the review platform does', () => {
+  const proposal = (branch: string, sha: string) => ({
+    branch,
+    base: 'main',
+    baseSha: sha,
+    title: 'Update images in retry: web 1.2.0',
+    body: 'body',
+    message: 'Update images in retry\n',
+    files: new Map([['clusters/retry/app.yaml', 'image: web:1.2.0\n']]),
+  });
+  /** main seeded, and the job's forge with `attempts` and recorded (not waited) backoffs. */
+  const retrying = (attempts: number) => {
+    const sha = gitlab.git.seedBranch('main', { 'clusters/retry/app.yaml': 'image: web:1.0.0\n' });
+    const sleeps: number[] = [];
+    const platform = new GitLabImageMergeRequests({
+      token: gitlab.token,
+      apiUrl: gitlab.apiUrl,
+      projectId: String(gitlab.projectId),
+      retry: { attempts, baseDelayMs: 10, sleep: (ms) => (sleeps.push(ms), Promise.resolve()) },
+    });
+    return { sha, sleeps, platform };
+  };
+
+  test('429 and 5xx are retried with backoff or the server’s retry-after, then the request succeeds', async () => {
+    const { sha, sleeps, platform } = retrying(3);
+    gitlab.failNext({ status: 503, times: 2, operationId: 'getApiV4ProjectsIdRepositoryBranchesBranch' });
+    gitlab.failNext({ status: 429, operationId: 'postApiV4ProjectsIdRepositoryCommits', retryAfter: 2 });
+    const result = await platform.propose(proposal('slipway/images/retry', sha));
+    assert.deepEqual(sleeps, [10, 20, 2000]);
+    assert.equal(result.created, true);
+    assert.equal(
+      gitlab.git.filesOf('slipway/images/retry')?.get('clusters/retry/app.yaml'),
+      'image: web:1.2.0\n',
+    );
+    assert.equal(opened('slipway/images/retry').length, 1);
+  });
+
+  test('an answer that stays 5xx is an error naming the step, after the attempts; a 4xx is not retried', async () => {
+    const { sha, sleeps, platform } = retrying(2);
+    gitlab.failNext({ status: 502, times: 2, operationId: 'getApiV4ProjectsIdRepositoryBranchesBranch' });
+    await assert.rejects(platform.propose(proposal('slipway/images/down', sha)), (error: Error) => {
+      assert.equal(error.message, 'GitLab answered 502 while trying to read branch slipway/images/down');
+      return true;
+    });
+    assert.deepEqual(sleeps, [10]);
+    gitlab.failNext({ status: 403, operationId: 'postApiV4ProjectsIdRepositoryCommits' });
+    await assert.rejects(
+      platform.propose(proposal('slipway/images/down', sha)),
+      /GitLab answered 403 while trying to push branch slipway\/images\/down/,
+    );
+    assert.deepEqual(sleeps, [10], 'a 403 is not retried');
+    assert.equal(gitlab.git.branches.has('slipway/images/down'), false);
   });
 });

@@ -124,12 +124,16 @@ describe('slipway images against a real registry', () => {
     assert.deepEqual(
       run.stdout.trim().split('\n').sort(),
       [
-        `clusters/staging/deploy.yaml:11  ${host}/team/web  1.0.0 → 1.2.0  (web)`,
         `clusters/staging/deploy.yaml:13  ${host}/team/api  main-aaaa-100 → main-bbbb-205  (api)`,
         `clusters/staging/kustomization.yaml:7  ${host}/team/web  1.0.0 → 1.2.0  (web)`,
         `clusters/staging/values.yaml:3  ${host}/team/api  main-aaaa-100 → main-bbbb-205  (api)`,
         `clusters/staging/values.yaml:5  ${host}/team/web  1.1.0 → 1.2.0  (web)`,
       ].sort(),
+    );
+    // The kustomization's `images:` entry sets web's tag: the resource's own web line is not edited.
+    assert.match(
+      run.stderr,
+      /clusters\/staging\/deploy\.yaml:11: not edited: .*clusters\/staging\/kustomization\.yaml:7/,
     );
     // Without --write nothing changes.
     assert.equal(readFileSync(path.join(repo, 'clusters/staging/deploy.yaml'), 'utf8'), deployment(host));
@@ -160,7 +164,7 @@ describe('slipway images against a real registry', () => {
     const run = await runSlipway(['images', '--repo', repo, '--write'], { cwd: repo, env });
     assert.equal(run.code, 0, run.stderr);
     const read = (file: string): string => readFileSync(path.join(repo, 'clusters/staging', file), 'utf8');
-    assert.equal(read('deploy.yaml'), deployment(host, '1.2.0', 'main-bbbb-205'));
+    assert.equal(read('deploy.yaml'), deployment(host, '1.0.0', 'main-bbbb-205'));
     assert.equal(read('kustomization.yaml'), kustomization(host).replace('newTag: 1.0.0', 'newTag: 1.2.0'));
     assert.equal(
       read('values.yaml'),

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EnvironmentConfig } from '../../src/core/config.ts';
 import { loadConfig } from '../../src/core/config.ts';
+import { locateTags, type TagLocation } from '../../src/core/images/locate.ts';
+import { supersededByEntries } from '../../src/core/images/superseded.ts';
 import { containerImages } from '../../src/core/images/trace.ts';
 import { tracedFor } from '../../src/core/images/traced-env.ts';
 import { parseManifests } from '../../src/core/manifest.ts';
@@ -532,6 +534,20 @@ test('command: images: each pull request carries the lines its environment trace
     // prod's web tag is its overlay's: the base's web line is not edited on its branch.
     assert.equal(prod.get('base/deployment.yaml'), deployment.replace('metrics:2.0.0', 'metrics:2.1.0'));
     assert.match(prod.get('overlays/prod/kustomization.yaml') ?? '', /newTag: 1\.2\.0 # prod moves by hand/);
+    // The dev request's reviewer sees that its base lines change staging (and prod) too.
+    const body = (branch: string): string => github.git.pulls.find((p) => p.head === branch)?.body ?? '';
+    assert.ok(
+      body('slipway/images/dev').includes(
+        `- \`base/deployment.yaml:17\` (\`${host}/team/web\` 1.0.0 → 1.2.0): affects **dev**, **staging**\n`,
+      ),
+      body('slipway/images/dev'),
+    );
+    assert.match(
+      body('slipway/images/dev'),
+      /base\/kustomization\.yaml:8` .*: affects \*\*dev\*\*, \*\*staging\*\*, \*\*prod\*\*/,
+    );
+    assert.match(body('slipway/images/prod'), /not only \*\*prod\*\*/);
+    assert.doesNotMatch(body('slipway/images/prod'), /base\/deployment\.yaml:17/);
     const staging = github.git.filesOf('slipway/images/staging');
     assert.equal(
       staging?.get('base/deployment.yaml'),
@@ -649,4 +665,28 @@ spec:
       /newTag: 1\.2\.0 # set by hand/,
     );
   });
+});
+
+test('without a render, an `images:` entry wins only over `image:` lines in its folder or below, never a marker', () => {
+  const entry = locateTags(
+    'images:\n  - name: ghcr.io/acme/web\n    newName: mirror.example.com/web\n    newTag: 1.1.0\n',
+    'apps/kustomization.yaml',
+  );
+  const image = (file: string, line = 'image: ghcr.io/acme/web:1.0.0'): TagLocation[] =>
+    locateTags(`${line}\n`, file);
+  const searched = [
+    ...entry,
+    ...image('apps/web/deployment.yaml'),
+    ...image('apps/web/marked.yaml', 'image: ghcr.io/acme/web:1.0.0 # {"$imagepolicy": "flux-system:web"}'),
+    ...image('other/deployment.yaml'),
+    ...image('apps/api.yaml', 'image: ghcr.io/acme/api:1.0.0'),
+  ];
+  const { kept, notes } = supersededByEntries(searched);
+  assert.deepEqual(
+    kept.map((l) => l.file),
+    ['apps/kustomization.yaml', 'apps/web/marked.yaml', 'other/deployment.yaml', 'apps/api.yaml'],
+  );
+  assert.deepEqual(notes, [
+    'apps/web/deployment.yaml:1: not edited: the kustomize `images:` entry at apps/kustomization.yaml:4 sets its tag (not checked by a render)',
+  ]);
 });

@@ -10,6 +10,7 @@ import type { ImagePolicy } from './policy.ts';
 import { VALID_TAG } from './reference.ts';
 import { selectLatest } from './select.ts';
 import { checkSharedEdits } from './shared.ts';
+import { supersededByEntries } from './superseded.ts';
 import { locationKey } from './trace.ts';
 import { outsideNotes, tracedFor, type RenderEnvironment } from './traced-env.ts';
 import { planUpdates, policyFor, type ImageUpdate, type PolicyResult } from './updates.ts';
@@ -120,7 +121,7 @@ export async function findImageUpdates(
           skipped,
           notes,
         })
-      : { locations: searched, traced: [] };
+      : { locations: withoutRender(env, searched, notes), traced: [] };
     const locations = all.filter((location) => policyFor(location, applicable) !== undefined);
     perEnv.push({ env, applicable, locations, all: [...all, ...traced] });
   }
@@ -150,6 +151,17 @@ export async function findImageUpdates(
   problems.push(...shared.problems);
   if (only !== undefined) notes.push(...outsideNotes(envOf(config, only), shared.environments));
   return { environments: shared.environments, problems, skipped, notes };
+}
+
+/** No render to trace with: an `images:` entry wins over the `image:` lines in its folder. */
+function withoutRender(
+  env: EnvironmentConfig,
+  searched: readonly TagLocation[],
+  notes: string[],
+): TagLocation[] {
+  const { kept, notes: dropped } = supersededByEntries(searched);
+  notes.push(...dropped.map((note) => `${env.name}: ${note}`));
+  return kept;
 }
 
 function envOf(config: SlipwayConfig, name: string): EnvironmentConfig {
