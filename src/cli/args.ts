@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
-import { parsePlanMode, type PlanMode } from '../core/plan-mode.ts';
+import { parsePlanMode, type PlanMode } from '../core/plan/plan-mode.ts';
 import type { RbacCommand } from './rbac.ts';
 
 export type Format = 'text' | 'markdown' | 'json';

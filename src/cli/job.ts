@@ -4,16 +4,16 @@
  * --kubeconfig, else $KUBECONFIG / ~/.kube/config; each environment's `context` is honoured.
  */
 import os from 'node:os';
-import type { ApplyResult } from '../core/apply.ts';
-import type { EnvironmentConfig } from '../core/config.ts';
-import { detectAll } from '../core/detect.ts';
+import type { ApplyResult } from '../core/apply/apply.ts';
+import type { EnvironmentConfig } from '../core/config/config.ts';
+import { detectAll } from '../core/detect/detect.ts';
 import { UserError } from '../core/errors.ts';
 import { runJob } from '../core/job/run-job.ts';
 import { DEFAULT_JOB_SETTINGS, parseLockWait } from '../core/job/settings.ts';
 import type { JobContext, JobMode, JobOutcome, JobOutputs, JobSettings } from '../core/job/types.ts';
-import type { Finding } from '../core/manifest.ts';
-import type { Plan } from '../core/plan.ts';
-import type { PlanMode } from '../core/plan-mode.ts';
+import type { Finding } from '../core/yaml/manifest.ts';
+import type { Plan } from '../core/plan/plan.ts';
+import type { PlanMode } from '../core/plan/plan-mode.ts';
 import { composeComment } from '../core/report/markdown.ts';
 import { planAsJson, planAsText, plansAsText } from '../core/report/text.ts';
 import type { SecretMasker } from '../core/secrets.ts';

@@ -5,10 +5,10 @@
  * objects it creates (the only cluster-scoped rights granted). The inventory and lock namespace is
  * the environment's `state-namespace` unless --state-namespace names one.
  */
-import type { EnvironmentConfig } from '../core/config.ts';
+import type { EnvironmentConfig } from '../core/config/config.ts';
 import { UserError } from '../core/errors.ts';
 import { rbacYaml } from '../core/rbac/manifests.ts';
-import { scopeOf, crdScopes } from '../core/kinds.ts';
+import { scopeOf, crdScopes } from '../core/validate/kinds.ts';
 import { withOfflineNamespaces, type Workspace } from '../core/workspace.ts';
 
 export interface RbacCommand {

@@ -1,6 +1,11 @@
-import { environmentOrThrow, loadConfig, type EnvironmentConfig, type SlipwayConfig } from './config.ts';
-import { crdScopes, scopeOf } from './kinds.ts';
-import type { Finding, Manifest } from './manifest.ts';
+import {
+  environmentOrThrow,
+  loadConfig,
+  type EnvironmentConfig,
+  type SlipwayConfig,
+} from './config/config.ts';
+import { crdScopes, scopeOf } from './validate/kinds.ts';
+import type { Finding, Manifest } from './yaml/manifest.ts';
 import { RepoPaths } from './paths.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,8 +15,8 @@ import type { CommandRunner, GitHistory, Logger } from './ports.ts';
 import type { ClusterCapabilities } from './render/capabilities.ts';
 import { renderEnvironment, type RenderResult } from './render/render.ts';
 import type { Settings } from './settings.ts';
-import { dangerLint, validateManifests } from './validate.ts';
-import { isSecret, secretEntries } from './normalize.ts';
+import { dangerLint, validateManifests } from './validate/validate.ts';
+import { isSecret, secretEntries } from './plan/normalize.ts';
 
 /** The previous revision renders quietly: its log lines would only confuse. */
 const QUIET: Logger = {

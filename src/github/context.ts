@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pullRequestBase } from '../core/detect.ts';
+import { pullRequestBase } from '../core/detect/detect.ts';
 import { UserError } from '../core/errors.ts';
 import { isPlainObject } from '../core/objects.ts';
 import type { GitHistory } from '../core/ports.ts';

@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
-import { PLAN_MODES, isPlanMode, type PlanMode } from '../core/plan-mode.ts';
+import { PLAN_MODES, isPlanMode, type PlanMode } from '../core/plan/plan-mode.ts';
 import { parseClusterAuth, type ClusterAuth } from './cluster-auth.ts';
 
 export type ActionCommand = 'auto' | 'detect' | 'plan' | 'apply' | 'drift' | 'validate' | 'images';

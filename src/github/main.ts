@@ -10,7 +10,7 @@ import { runJob } from '../core/job/run-job.ts';
 import { parseLockWait } from '../core/job/settings.ts';
 import type { JobContext, JobSettings, Targets } from '../core/job/types.ts';
 import type { Logger } from '../core/ports.ts';
-import { repositoryIdentity } from '../core/repository-identity.ts';
+import { repositoryIdentity } from '../core/inventory/repository-identity.ts';
 import { SecretMasker } from '../core/secrets.ts';
 import type { Settings } from '../core/settings.ts';
 import { Workspace } from '../core/workspace.ts';

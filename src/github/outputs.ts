@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import type { ApplyResult } from '../core/apply.ts';
-import type { Detection } from '../core/detect.ts';
+import type { ApplyResult } from '../core/apply/apply.ts';
+import type { Detection } from '../core/detect/detect.ts';
 import type { DriftOutcome, JobOutcome, JobOutputs } from '../core/job/types.ts';
-import { reportFailed, reportHasChanges } from '../core/jobs.ts';
+import { reportFailed, reportHasChanges } from '../core/job/jobs.ts';
 import { escapeInline } from '../core/report/escape.ts';
 import type { EnvironmentReport } from '../core/report/markdown.ts';
 import { applySummary, environmentsSummary, planSummary } from '../core/report/summary.ts';

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { parsePlanMode } from '../core/plan-mode.ts';
+import { parsePlanMode } from '../core/plan/plan-mode.ts';
 import { runJob } from '../core/job/run-job.ts';
 import { parseFlag, parseLockWait } from '../core/job/settings.ts';
 import type { JobContext, JobSettings, Targets } from '../core/job/types.ts';

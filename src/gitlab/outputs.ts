@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ApplyResult } from '../core/apply.ts';
-import type { Detection } from '../core/detect.ts';
+import type { ApplyResult } from '../core/apply/apply.ts';
+import type { Detection } from '../core/detect/detect.ts';
 import type { DriftOutcome, JobOutcome, JobOutputs } from '../core/job/types.ts';
 import type { Logger } from '../core/ports.ts';
 import type { EnvironmentReport } from '../core/report/markdown.ts';

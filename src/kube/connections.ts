@@ -3,7 +3,7 @@
  * the entry's explicit override) picks its cluster and user; environments sharing a kubeconfig
  * and context share a connection. Each connection says who the API server thinks it is.
  */
-import type { EnvironmentConfig } from '../core/config.ts';
+import type { EnvironmentConfig } from '../core/config/config.ts';
 import { UserError } from '../core/errors.ts';
 import type { ClusterHandle, ClusterPool } from '../core/job/types.ts';
 import type { Connected } from './connect.ts';

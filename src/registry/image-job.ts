@@ -5,7 +5,7 @@
  * forge's ProposalPlatform. No cluster.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/config/config.ts';
 import { findImageUpdates } from '../core/images/find.ts';
 import { proposeImageUpdates, type ProposalOutcome, type ProposalPlatform } from '../core/images/propose.ts';
 import type { RenderEnvironment } from '../core/images/trace.ts';

@@ -1,6 +1,6 @@
-import type { ApplyResult } from '../core/apply.ts';
+import type { ApplyResult } from '../core/apply/apply.ts';
 import { describeRef } from '../core/objects.ts';
-import { isSettled } from '../core/health.ts';
+import { isSettled } from '../core/health/health.ts';
 
 export interface NotificationTargets {
   readonly slackWebhook: string | undefined;

@@ -132,7 +132,10 @@ describe('faults', () => {
       assert.equal(result.code, 1);
       assert.match(result.stderr, /cannot (get|list|patch) resource "(configmaps|namespaces)"/);
       assert.match(result.stderr, /in the namespace "[a-z-]+"|at the cluster scope/);
-      assert.match(result.stderr, /grant this identity (the missing RBAC permission|that verb on configmaps)/);
+      assert.match(
+        result.stderr,
+        /grant this identity (the missing RBAC permission|that verb on configmaps)/,
+      );
     } finally {
       repo.remove();
     }

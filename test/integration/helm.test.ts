@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseManifests } from '../../src/core/manifest.ts';
+import { parseManifests } from '../../src/core/yaml/manifest.ts';
 import { clusterCapabilities } from '../../src/core/render/capabilities.ts';
 import { Workspace } from '../../src/core/workspace.ts';
 import { connect } from '../../src/kube/connect.ts';

@@ -7,8 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Cluster } from '../cluster/cluster.ts';
-import { printableSides, unifiedDiff } from '../../src/core/diff.ts';
-import { scopeOf } from '../../src/core/kinds.ts';
+import { printableSides, unifiedDiff } from '../../src/core/plan/diff.ts';
+import { scopeOf } from '../../src/core/validate/kinds.ts';
 import { quietSides } from '../../src/core/noise/builtin.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 import {

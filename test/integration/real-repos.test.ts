@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../cluster/cluster.ts';
 import { Workspace } from '../../src/core/workspace.ts';
-import type { Manifest } from '../../src/core/manifest.ts';
+import type { Manifest } from '../../src/core/yaml/manifest.ts';
 import type { Logger } from '../../src/core/ports.ts';
 import { ProcessRunner } from '../../src/tools/exec.ts';
 import { kubectl, slipway, sharedCluster, stopSharedCluster, TestRepo } from './harness.ts';

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { load } from 'js-yaml';
 import { ensureTools, type Tools } from '../cluster/build.ts';
 import type { Cluster } from '../cluster/cluster.ts';
-import { decryptSops } from '../../src/core/sops.ts';
+import { decryptSops } from '../../src/core/render/sops.ts';
 import { parseAgeKeys } from '../../src/core/render/decrypt.ts';
 import { envRepo, kubectl, sharedCluster, slipway, stopSharedCluster, unique } from './harness.ts';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Cluster } from '../cluster/cluster.ts';
-import { parseManifests } from '../../src/core/manifest.ts';
+import { parseManifests } from '../../src/core/yaml/manifest.ts';
 import {
   envRepo,
   kubectl,

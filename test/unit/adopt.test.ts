@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adoptionOf, adoptionPatch, isAdoptedEntry } from '../../src/core/adopt.ts';
-import { disownedPaths, memberPaths, unionFields, withoutPaths } from '../../src/core/fieldset.ts';
+import { adoptionOf, adoptionPatch, isAdoptedEntry } from '../../src/core/ownership/adopt.ts';
+import { disownedPaths, memberPaths, unionFields, withoutPaths } from '../../src/core/ownership/fieldset.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
 
 const LAST_APPLIED = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { environmentOrThrow, loadConfig, type SlipwayConfig } from '../../src/core/config.ts';
+import { environmentOrThrow, loadConfig, type SlipwayConfig } from '../../src/core/config/config.ts';
 import { describeError, UserError } from '../../src/core/errors.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { scratch, type Scratch } from './support.ts';

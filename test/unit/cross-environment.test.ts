@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sharedObjects, withSharedObjectErrors } from '../../src/core/job/cross-environment.ts';
 import type { ObjectRef } from '../../src/core/objects.ts';
-import type { Plan, PlannedObject } from '../../src/core/plan.ts';
+import type { Plan, PlannedObject } from '../../src/core/plan/plan.ts';
 
 const cm = (namespace: string, name = 'settings', apiVersion = 'v1'): ObjectRef => ({
   apiVersion,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { estimateApply } from '../../src/core/estimate.ts';
-import { canonicalQuantity } from '../../src/core/quantity.ts';
+import { estimateApply } from '../../src/core/plan/estimate.ts';
+import { canonicalQuantity } from '../../src/core/plan/quantity.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
 
 const slipway = (fieldsV1: Record<string, unknown>): ManagedFieldsEntry => ({

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { InternalError, UserError } from '../../src/core/errors.ts';
-import { publishPlanReport } from '../../src/core/ci.ts';
+import { publishPlanReport } from '../../src/core/job/ci.ts';
 import type { Annotation } from '../../src/core/platform.ts';
-import type { Plan, PlannedObject } from '../../src/core/plan.ts';
+import type { Plan, PlannedObject } from '../../src/core/plan/plan.ts';
 import type { GitHistory } from '../../src/core/ports.ts';
 import { SecretMasker } from '../../src/core/secrets.ts';
 import { GitHubPlatform, type GitHubPlatformOptions } from '../../src/github/platform.ts';

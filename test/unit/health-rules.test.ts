@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig } from '../../src/core/config/config.ts';
 import { describeError, UserError } from '../../src/core/errors.ts';
 import {
   evaluateRule,
   healthWithRules,
   parseHealthChecks,
   type HealthCheckRule,
-} from '../../src/core/health-rules.ts';
-import { waitOptOut } from '../../src/core/health-wait.ts';
+} from '../../src/core/health/health-rules.ts';
+import { waitOptOut } from '../../src/core/health/health-wait.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { scratch } from './support.ts';

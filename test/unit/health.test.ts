@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { healthOf, type HealthStatus } from '../../src/core/health.ts';
+import { healthOf, type HealthStatus } from '../../src/core/health/health.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 
 function obj(

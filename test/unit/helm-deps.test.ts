@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { detectAll } from '../../src/core/detect.ts';
-import { parseManifests, type Finding } from '../../src/core/manifest.ts';
+import { detectAll } from '../../src/core/detect/detect.ts';
+import { parseManifests, type Finding } from '../../src/core/yaml/manifest.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { lockDigest, readChartSpec } from '../../src/core/render/helm-chart.ts';
 import type { RenderResult } from '../../src/core/render/render.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig } from '../../src/core/config/config.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { proposeImageUpdates, type ProposalPlatform } from '../../src/core/images/propose.ts';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig } from '../../src/core/config/config.ts';
 import { findImageUpdates, type ImageRegistry } from '../../src/core/images/find.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { locateTags } from '../../src/core/images/locate.ts';

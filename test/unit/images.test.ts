@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig } from '../../src/core/config/config.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
 import { locateTags } from '../../src/core/images/locate.ts';

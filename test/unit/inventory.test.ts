@@ -17,13 +17,13 @@ import {
   mergeEntries,
   sameEntries,
   type Inventory,
-} from '../../src/core/inventory.ts';
-import { DEFAULT_STATE_NAMESPACE } from '../../src/core/config.ts';
-import { inventoryMoveNote, lostInventoryRefusal } from '../../src/core/inventory-move.ts';
+} from '../../src/core/inventory/inventory.ts';
+import { DEFAULT_STATE_NAMESPACE } from '../../src/core/config/config.ts';
+import { inventoryMoveNote, lostInventoryRefusal } from '../../src/core/inventory/inventory-move.ts';
 import { objectKey, type KubeObject } from '../../src/core/objects.ts';
-import { byStage, stageOf, type Stage } from '../../src/core/order.ts';
-import { inventoryOwnerCheck, pruneBudgetRefusal } from '../../src/core/prune-guard.ts';
-import { normaliseRepositoryUrl, repositoryIdentity } from '../../src/core/repository-identity.ts';
+import { byStage, stageOf, type Stage } from '../../src/core/apply/order.ts';
+import { inventoryOwnerCheck, pruneBudgetRefusal } from '../../src/core/prune/prune-guard.ts';
+import { normaliseRepositoryUrl, repositoryIdentity } from '../../src/core/inventory/repository-identity.ts';
 
 /**
  * kubectl's ApplySet id (staging/src/k8s.io/kubectl/pkg/cmd/apply/applyset.go), written out from

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseManifests, type Finding, type ParsedManifests } from '../../src/core/manifest.ts';
-import { validateManifests } from '../../src/core/validate.ts';
+import { parseManifests, type Finding, type ParsedManifests } from '../../src/core/yaml/manifest.ts';
+import { validateManifests } from '../../src/core/validate/validate.ts';
 
 function parse(text: string, file = 'clusters/prod/app.yaml'): ParsedManifests {
   return parseManifests(text, file);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FIELD_MANAGER_NAME } from '../../src/core/constants.ts';
-import { appliesNoChange } from '../../src/core/noop.ts';
+import { appliesNoChange } from '../../src/core/plan/noop.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
 
 const desired = (): KubeObject => ({

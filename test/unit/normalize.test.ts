@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { printableSides, secretSummary, toYaml, unifiedDiff } from '../../src/core/diff.ts';
-import { normalizeForDiff } from '../../src/core/normalize.ts';
+import { printableSides, secretSummary, toYaml, unifiedDiff } from '../../src/core/plan/diff.ts';
+import { normalizeForDiff } from '../../src/core/plan/normalize.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FIELD_MANAGER_NAME } from '../../src/core/constants.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/core/objects.ts';
-import { flattenFields, takenFields } from '../../src/core/ownership.ts';
+import { flattenFields, takenFields } from '../../src/core/ownership/ownership.ts';
 
 describe('flattenFields', () => {
   test('f: segments become dotted paths, and only leaves are listed', () => {

@@ -2,10 +2,10 @@
 // differently, and never a hash of a Secret value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Manifest } from '../../src/core/manifest.ts';
+import type { Manifest } from '../../src/core/yaml/manifest.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
-import type { Plan, PlannedObject } from '../../src/core/plan.ts';
-import { digestLine, planDigest, readDigest, shortDigest } from '../../src/core/plan-digest.ts';
+import type { Plan, PlannedObject } from '../../src/core/plan/plan.ts';
+import { digestLine, planDigest, readDigest, shortDigest } from '../../src/core/plan/plan-digest.ts';
 
 const manifest = (object: KubeObject): Manifest => ({ object, source: { file: 'a.yaml', line: 1 } });
 const configMap = (data: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject => ({

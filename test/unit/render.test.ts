@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Finding } from '../../src/core/manifest.ts';
+import type { Finding } from '../../src/core/yaml/manifest.ts';
 import type { RenderResult } from '../../src/core/render/render.ts';
 import { withOfflineNamespaces, Workspace } from '../../src/core/workspace.ts';
 import { ProcessRunner } from '../../src/tools/exec.ts';

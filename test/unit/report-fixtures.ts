@@ -2,7 +2,7 @@
 // summary and the terminal output (test/unit/report-golden.test.ts).
 
 import type { KubeObject } from '../../src/core/objects.ts';
-import type { Plan, PlanAction, PlannedObject } from '../../src/core/plan.ts';
+import type { Plan, PlanAction, PlannedObject } from '../../src/core/plan/plan.ts';
 import type { EnvironmentReport } from '../../src/core/report/markdown.ts';
 import { assessRisks } from '../../src/core/risk/assess.ts';
 

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../src/core/manifest.ts';
-import type { Plan, PlanAction, PlannedObject } from '../../src/core/plan.ts';
+import type { Finding } from '../../src/core/yaml/manifest.ts';
+import type { Plan, PlanAction, PlannedObject } from '../../src/core/plan/plan.ts';
 import { codeBlock, escapeInline } from '../../src/core/report/escape.ts';
 import {
   COMMENT_MARKER,

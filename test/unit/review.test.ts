@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import type { ReviewPlatform } from '../../src/core/platform.ts';
-import type { Plan, PlannedObject } from '../../src/core/plan.ts';
+import type { Plan, PlannedObject } from '../../src/core/plan/plan.ts';
 import { planMarker, readStamp, type ApplyNote } from '../../src/core/report/comment.ts';
 import type { EnvironmentReport } from '../../src/core/report/markdown.ts';
 import {
@@ -17,7 +17,7 @@ import {
   publishPlanComment,
   recordApplyComment,
   type CommentContext,
-} from '../../src/core/review.ts';
+} from '../../src/core/job/review.ts';
 import { SecretMasker } from '../../src/core/secrets.ts';
 import { GitHubPlatform } from '../../src/github/platform.ts';
 import { GitLabPlatform } from '../../src/gitlab/platform.ts';

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { parseConfig, type EnvironmentConfig } from '../../src/core/config.ts';
-import { parseManifests, type Manifest } from '../../src/core/manifest.ts';
+import { parseConfig, type EnvironmentConfig } from '../../src/core/config/config.ts';
+import { parseManifests, type Manifest } from '../../src/core/yaml/manifest.ts';
 import { RepoPaths } from '../../src/core/paths.ts';
-import { desiredObject, scopedEntry } from '../../src/core/prepare.ts';
+import { desiredObject, scopedEntry } from '../../src/core/plan/prepare.ts';
 import { withOfflineNamespaces } from '../../src/core/workspace.ts';
 
 const repo = mkdtempSync(path.join(tmpdir(), 'slipway-scope-'));

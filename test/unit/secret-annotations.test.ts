@@ -2,7 +2,7 @@
 // diff masks those, and keeps ordinary annotations readable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { printableSides } from '../../src/core/diff.ts';
+import { printableSides } from '../../src/core/plan/diff.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 
 const VALUE = 'sw0rdfish-in-annotation';

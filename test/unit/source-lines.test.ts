@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { canonicalJson } from '../../src/core/canonical.ts';
-import { changeSources } from '../../src/core/change-sources.ts';
+import { changeSources } from '../../src/core/plan/change-sources.ts';
 import { formatLocation } from '../../src/core/errors.ts';
-import { fieldProvenance, parseManifests, type Manifest } from '../../src/core/manifest.ts';
+import { fieldProvenance, parseManifests, type Manifest } from '../../src/core/yaml/manifest.ts';
 import type { KubeObject } from '../../src/core/objects.ts';
 import type { RenderResult } from '../../src/core/render/render.ts';
-import { parseYamlDocuments } from '../../src/core/yaml.ts';
+import { parseYamlDocuments } from '../../src/core/yaml/yaml.ts';
 import { Workspace } from '../../src/core/workspace.ts';
 import { ProcessRunner } from '../../src/tools/exec.ts';
 import {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseManifests, type Finding, type Manifest } from '../../src/core/manifest.ts';
-import { dangerLint, validateManifests } from '../../src/core/validate.ts';
+import { parseManifests, type Finding, type Manifest } from '../../src/core/yaml/manifest.ts';
+import { dangerLint, validateManifests } from '../../src/core/validate/validate.ts';
 
 /** Parses YAML that must be well-formed; validation is what is under test. */
 function manifests(text: string, file = 'clusters/prod/app.yaml'): Manifest[] {

@@ -4,11 +4,11 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseManifests } from '../../src/core/manifest.ts';
+import { parseManifests } from '../../src/core/yaml/manifest.ts';
 import { dump } from 'js-yaml';
 import fc from 'fast-check';
-import { KUBECTL_DUMP_SCHEMA, parseYamlDocuments } from '../../src/core/yaml.ts';
-import { formatFloat32 } from '../../src/core/yaml11.ts';
+import { KUBECTL_DUMP_SCHEMA, parseYamlDocuments } from '../../src/core/yaml/yaml.ts';
+import { formatFloat32 } from '../../src/core/yaml/yaml11.ts';
 
 const HEADER = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
 

@@ -2,7 +2,7 @@
 // Registry access goes through the ImageRegistry port, so the engine stays free of HTTP.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import type { EnvironmentConfig, SlipwayConfig } from '../config.ts';
+import type { EnvironmentConfig, SlipwayConfig } from '../config/config.ts';
 import { describeError, errorMessage, formatLocation, UserError } from '../errors.ts';
 import type { RepoPaths } from '../paths.ts';
 import { locateTags, type TagLocation } from './locate.ts';

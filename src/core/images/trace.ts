@@ -3,10 +3,10 @@
 // transformed it, the resource line in its origin file — a base outside the environment's folder
 // too — or a Helm values line when certain), and located there as a one-token edit.
 
-import type { EnvironmentConfig } from '../config.ts';
-import { fieldProvenance, type Finding, type Manifest } from '../manifest.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { fieldProvenance, type Finding, type Manifest } from '../yaml/manifest.ts';
 import { isPlainObject } from '../objects.ts';
-import { parseYamlDocuments } from '../yaml.ts';
+import { parseYamlDocuments } from '../yaml/yaml.ts';
 import type { TagLocation } from './locate.ts';
 import type { ImagePolicy } from './policy.ts';
 import { canonicalRepository, parseImageReference, type ImageReference } from './reference.ts';

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EnvironmentConfig } from '../config.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
 import { describeError, formatLocation, UserError } from '../errors.ts';
 import type { RepoPaths } from '../paths.ts';
 import type { TagLocation } from './locate.ts';

@@ -4,12 +4,12 @@
  * apply adds its result to the comment of the pull/merge request the commit came from. Both are
  * reports about work already done: a failure to post is a warning, never a failed job.
  */
-import type { ApplyResult } from '../apply.ts';
+import type { ApplyResult } from '../apply/apply.ts';
 import { describeError, UserError } from '../errors.ts';
-import { isSettled } from '../health.ts';
+import { isSettled } from '../health/health.ts';
 import { describeRef } from '../objects.ts';
 import type { ApplyNote } from '../report/comment.ts';
-import { markUnaffected, recordApplyComment } from '../review.ts';
+import { markUnaffected, recordApplyComment } from './review.ts';
 import type { Job } from './job.ts';
 
 /**

@@ -5,13 +5,13 @@
  * check sees this only once the object is live; here it is caught before either apply, from what
  * the environments render, whenever one job plans or applies several of them.
  */
-import type { EnvironmentConfig } from '../config.ts';
-import { crdScopes, scopeOf, type Scope } from '../kinds.ts';
-import type { Manifest } from '../manifest.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { crdScopes, scopeOf, type Scope } from '../validate/kinds.ts';
+import type { Manifest } from '../yaml/manifest.ts';
 import { objectKey, refOf, type ObjectRef } from '../objects.ts';
-import type { Plan, PlanSummary } from '../plan.ts';
+import type { Plan, PlanSummary } from '../plan/plan.ts';
 import type { KubeApi } from '../ports.ts';
-import { desiredObjects } from '../prepare.ts';
+import { desiredObjects } from '../plan/prepare.ts';
 
 /** What one environment renders, and the cluster it goes to. */
 export interface RenderedKeys {

@@ -3,10 +3,10 @@
  * its own connection, and recorded (one deployment per real apply, a commit status, notifications).
  * A re-sync applies the deploy branch only: anything else is an unmerged commit.
  */
-import type { ApplyResult } from '../apply.ts';
-import { applyEnvironment } from '../apply.ts';
-import { recordedDeploy, renderForApply } from '../ci.ts';
-import type { EnvironmentConfig } from '../config.ts';
+import type { ApplyResult } from '../apply/apply.ts';
+import { applyEnvironment } from '../apply/apply.ts';
+import { recordedDeploy, renderForApply } from './ci.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
 import { UserError } from '../errors.ts';
 import { recordApplyInComment } from './comments.ts';
 import { describeCluster, outcome, type Job } from './job.ts';
@@ -21,10 +21,10 @@ import {
 import type { JobOutcome } from './types.ts';
 import { hasPinnedOthers } from './siblings.ts';
 import { renderedTogether, type Prepared } from './render-together.ts';
-import { publishPlanReport } from '../ci.ts';
+import { publishPlanReport } from './ci.ts';
 import { describeError } from '../errors.ts';
-import type { Finding } from '../manifest.ts';
-import type { Plan } from '../plan.ts';
+import type { Finding } from '../yaml/manifest.ts';
+import type { Plan } from '../plan/plan.ts';
 
 /** The reviewed plan, or none when the platform cannot say (a warning: the verdict then says so). */
 async function reviewedPlanOrNone(job: Job, env: EnvironmentConfig): Promise<ReviewedPlan | undefined> {

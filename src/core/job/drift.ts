@@ -4,9 +4,9 @@
  * (render error, RBAC 403, conflict, no connection) is a failure, never "in sync": the run fails
  * and the issue stays open, saying why the check could not be made.
  */
-import { driftBody } from '../ci.ts';
-import type { EnvironmentConfig } from '../config.ts';
-import { planReport, reportFailed, reportHasChanges } from '../jobs.ts';
+import { driftBody } from './ci.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { planReport, reportFailed, reportHasChanges } from './jobs.ts';
 import { escapeInline } from '../report/escape.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
 import { deployOne } from './deploy.ts';

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '../config.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
 import { describeError, UserError } from '../errors.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
 import type { JobContext, JobDependencies, JobMode, JobOutcome, JobSettings } from './types.ts';

@@ -3,9 +3,9 @@
  * diffed against its own cluster, then shown wherever the entry shows things (log annotations,
  * outputs) and posted to the review platform (sticky comment, check or commit status).
  */
-import { publishPlanReport } from '../ci.ts';
-import type { EnvironmentConfig } from '../config.ts';
-import { annotationsOf, planReport, reportFailed, reportHasChanges } from '../jobs.ts';
+import { publishPlanReport } from './ci.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { annotationsOf, planReport, reportFailed, reportHasChanges } from './jobs.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';
 import { blockingRisks, describeRisk } from '../risk/assess.ts';
 import { connectOrReport, describeCluster, outcome, type Job } from './job.ts';

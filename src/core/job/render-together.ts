@@ -4,8 +4,8 @@
  * environments outside the run pinned to the same cluster are rendered to compare (siblings.ts).
  * The renders are then reused by each environment's apply.
  */
-import { renderForApply } from '../ci.ts';
-import type { EnvironmentConfig } from '../config.ts';
+import { renderForApply } from './ci.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
 import { UserError } from '../errors.ts';
 import { describeRef } from '../objects.ts';
 import { renderedRefs, sharedObjectError, sharedObjects, type RenderedKeys } from './cross-environment.ts';

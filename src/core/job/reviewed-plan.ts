@@ -5,15 +5,15 @@
  * into the deployment record and the comment; with `require-reviewed-plan` a difference (or no
  * reviewed plan at all) stops the apply before any write.
  */
-import type { EnvironmentConfig } from '../config.ts';
-import { affectedEnvironments, environmentDependencies } from '../detect.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { affectedEnvironments, environmentDependencies } from '../detect/detect.ts';
 import { describeError, UserError } from '../errors.ts';
-import type { Manifest } from '../manifest.ts';
-import { emptyInventory } from '../inventory.ts';
+import type { Manifest } from '../yaml/manifest.ts';
+import { emptyInventory } from '../inventory/inventory.ts';
 import { objectKey } from '../objects.ts';
-import { planEnvironment, type Plan } from '../plan.ts';
+import { planEnvironment, type Plan } from '../plan/plan.ts';
 import type { KubeApi } from '../ports.ts';
-import { planDigest, readDigest, shortDigest, type PlanDigest } from '../plan-digest.ts';
+import { planDigest, readDigest, shortDigest, type PlanDigest } from '../plan/plan-digest.ts';
 import { planMarker, readStamp } from '../report/comment.ts';
 import type { Job } from './job.ts';
 

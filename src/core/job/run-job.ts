@@ -7,8 +7,8 @@
  * A new mode is a case in `runMode` plus a file next to this one; a hook after a mode (e.g.
  * updating the pull request's comment after an apply) belongs in that mode's file.
  */
-import type { EnvironmentConfig } from '../config.ts';
-import { detectAll, type Detection } from '../detect.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { detectAll, type Detection } from '../detect/detect.ts';
 import { assertNever } from '../errors.ts';
 import { deployAll } from './deploy.ts';
 import { checkDrift } from './drift.ts';

@@ -7,9 +7,9 @@
  * compare. One that cannot be rendered in this job (its SOPS key or chart credentials are another
  * job's) is left out, and the log says so.
  */
-import type { EnvironmentConfig } from '../config.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
 import { describeError, UserError } from '../errors.ts';
-import { capabilitiesOrDefaults } from '../jobs.ts';
+import { capabilitiesOrDefaults } from './jobs.ts';
 import { hasErrors } from '../workspace.ts';
 import { renderedRefs, type RenderedKeys } from './cross-environment.ts';
 import type { Job } from './job.ts';

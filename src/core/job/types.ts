@@ -3,10 +3,10 @@
  * an adapter parses its inputs once into these types and supplies a review platform, a cluster
  * pool and an output sink; the engine decides everything else, the same way for all three.
  */
-import type { ApplyResult } from '../apply.ts';
-import type { EnvironmentConfig } from '../config.ts';
-import type { PlanMode } from '../plan-mode.ts';
-import type { Detection } from '../detect.ts';
+import type { ApplyResult } from '../apply/apply.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import type { PlanMode } from '../plan/plan-mode.ts';
+import type { Detection } from '../detect/detect.ts';
 import type { ReviewPlatform } from '../platform.ts';
 import type { GitHistory, KubeApi, Logger } from '../ports.ts';
 import type { EnvironmentReport } from '../report/markdown.ts';

@@ -7,7 +7,7 @@
  */
 import { canonicalJson } from '../canonical.ts';
 import { OWNER_LABEL } from '../constants.ts';
-import { normalizeForDiff } from '../normalize.ts';
+import { normalizeForDiff } from '../plan/normalize.ts';
 import { isPlainObject, type KubeObject } from '../objects.ts';
 
 const OWN_PREFIX = 'applyset.kubernetes.io/';

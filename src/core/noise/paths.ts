@@ -4,7 +4,7 @@
  * managed-fields paths of named managers (`f:spec`, `k:{"name":"web"}`), all turned into one form.
  */
 import { canonicalJson } from '../canonical.ts';
-import type { FieldPath } from '../fieldset.ts';
+import type { FieldPath } from '../ownership/fieldset.ts';
 import { isPlainObject } from '../objects.ts';
 
 /** A map key, a list index, every key or index (`*`), or the list element whose fields match. */

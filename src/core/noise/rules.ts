@@ -10,7 +10,7 @@
  *   Slipway owned); on a create, Git's value is applied.
  */
 import { FIELD_MANAGER_NAME } from '../constants.ts';
-import { memberPaths } from '../fieldset.ts';
+import { memberPaths } from '../ownership/fieldset.ts';
 import { groupOf, type KubeObject, type ObjectRef } from '../objects.ts';
 import { copyFields, fromFieldPath, hasField, removeFields, type Path } from './paths.ts';
 

@@ -15,8 +15,8 @@
  */
 import { dump } from 'js-yaml';
 import type { KubeObject } from '../objects.ts';
-import { DEFAULT_STATE_NAMESPACE } from '../config.ts';
-import { inventoryName } from '../inventory.ts';
+import { DEFAULT_STATE_NAMESPACE } from '../config/config.ts';
+import { inventoryName } from '../inventory/inventory.ts';
 
 export interface RbacRequest {
   readonly environment: string;

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
-import { parseManifests, type Manifest } from '../manifest.ts';
-import { decryptSops, isSopsEncrypted } from '../sops.ts';
+import { parseManifests, type Manifest } from '../yaml/manifest.ts';
+import { decryptSops, isSopsEncrypted } from './sops.ts';
 
 /**
  * Decrypts every SOPS-encrypted object of a render in place, as Flux does after its build; the

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { isPlainObject } from '../objects.ts';
 import type { RepoPaths } from '../paths.ts';
-import { parseYamlDocuments } from '../yaml.ts';
+import { parseYamlDocuments } from '../yaml/yaml.ts';
 
 /** One entry of `dependencies:` in Chart.yaml (or of Chart.lock), fields in helm's own order. */
 export interface ChartDependency {

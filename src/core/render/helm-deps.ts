@@ -2,7 +2,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Finding } from '../manifest.ts';
+import type { Finding } from '../yaml/manifest.ts';
 import type { CommandRunner } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
 import { checkRemote } from './remote.ts';

@@ -1,4 +1,4 @@
-import type { Provenance } from '../manifest.ts';
+import type { Provenance } from '../yaml/manifest.ts';
 import { isPlainObject } from '../objects.ts';
 import { valueAt } from './kustomize-patches.ts';
 import type { SourceFiles } from './source-files.ts';

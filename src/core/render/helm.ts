@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
-import { KUBECTL_DUMP_SCHEMA } from '../yaml.ts';
+import { KUBECTL_DUMP_SCHEMA } from '../yaml/yaml.ts';
 import { UserError } from '../errors.ts';
-import type { HelmReleaseConfig } from '../config.ts';
-import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
+import type { HelmReleaseConfig } from '../config/config.ts';
+import { parseManifests, type Finding, type Manifest } from '../yaml/manifest.ts';
 import { valuesTracer } from './helm-values-trace.ts';
 import { SourceFiles } from './source-files.ts';
 import type { CommandRunner } from '../ports.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
+import { parseManifests, type Finding, type Manifest } from '../yaml/manifest.ts';
 import type { RepoPaths } from '../paths.ts';
 import type { CommandRunner } from '../ports.ts';
 import { firstLines } from './helm.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { isPlainObject } from '../objects.ts';
 import type { RepoPaths } from '../paths.ts';
-import { parseYamlDocuments } from '../yaml.ts';
+import { parseYamlDocuments } from '../yaml/yaml.ts';
 import { isRemoteReference, type RemoteRead } from './remote.ts';
 
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;

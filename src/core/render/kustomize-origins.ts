@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isPlainObject, type KubeObject } from '../objects.ts';
-import { parseYamlDocuments } from '../yaml.ts';
+import { parseYamlDocuments } from '../yaml/yaml.ts';
 
 /** Set by kustomize's `buildMetadata: [originAnnotations]`: the file (or generator) of an object. */
 export const ORIGIN_ANNOTATION = 'config.kubernetes.io/origin';

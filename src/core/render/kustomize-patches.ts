@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { canonicalJson } from '../canonical.ts';
 import { groupOf, isPlainObject, versionOf, type KubeObject } from '../objects.ts';
-import { parseYamlDocuments, type YamlDocument } from '../yaml.ts';
+import { parseYamlDocuments, type YamlDocument } from '../yaml/yaml.ts';
 import { lineOfPath, type SourceFiles } from './source-files.ts';
 
 /** A patch's selector: `target:` of the kustomization entry, or a strategic merge patch's own header. */

@@ -1,6 +1,6 @@
-import type { Provenance } from '../manifest.ts';
+import type { Provenance } from '../yaml/manifest.ts';
 import { isPlainObject, type KubeObject } from '../objects.ts';
-import type { YamlDocument } from '../yaml.ts';
+import type { YamlDocument } from '../yaml/yaml.ts';
 import type { KustomizeOrigin } from './kustomize-origins.ts';
 import {
   kustomizationPatches,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import type { EnvironmentConfig } from '../config.ts';
-import { parseManifests, type Finding, type Manifest } from '../manifest.ts';
+import type { EnvironmentConfig } from '../config/config.ts';
+import { parseManifests, type Finding, type Manifest } from '../yaml/manifest.ts';
 import type { CommandRunner, Logger } from '../ports.ts';
 import type { RepoPaths } from '../paths.ts';
 import { kustomizationFile, kustomizeDependencies } from './kustomize-graph.ts';

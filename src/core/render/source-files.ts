@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Provenance } from '../manifest.ts';
+import type { Provenance } from '../yaml/manifest.ts';
 import type { RepoPaths } from '../paths.ts';
-import { parseYamlDocuments, type YamlDocument } from '../yaml.ts';
+import { parseYamlDocuments, type YamlDocument } from '../yaml/yaml.ts';
 
 // Deep enough for a container's field in a patch (`spec.template.spec.containers.0.env.0.value`).
 const TRACE_KEY_DEPTH = 16;

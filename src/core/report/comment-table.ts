@@ -1,5 +1,5 @@
 /** The comment's table of environments, rebuilt from the row data each section carries. */
-import type { PlanSummary } from '../plan.ts';
+import type { PlanSummary } from '../plan/plan.ts';
 import { escapeInline } from './escape.ts';
 import type { CommentOptions, EnvironmentReport } from './environment-report.ts';
 

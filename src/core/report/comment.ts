@@ -7,8 +7,8 @@
  * stamp, the commit it describes and the run that wrote it, so a run can tell whether the comment
  * already shows something newer than its own result.
  */
-import type { PlanSummary } from '../plan.ts';
-import { digestLine } from '../plan-digest.ts';
+import type { PlanSummary } from '../plan/plan.ts';
+import { digestLine } from '../plan/plan-digest.ts';
 import { escapeInline } from './escape.ts';
 import {
   environmentComment,

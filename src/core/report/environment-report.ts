@@ -1,6 +1,6 @@
-import type { Finding } from '../manifest.ts';
-import type { PlanDigest } from '../plan-digest.ts';
-import type { Plan } from '../plan.ts';
+import type { Finding } from '../yaml/manifest.ts';
+import type { PlanDigest } from '../plan/plan-digest.ts';
+import type { Plan } from '../plan/plan.ts';
 
 /** One environment's outcome, as the comment and summaries show it. */
 export interface EnvironmentReport {

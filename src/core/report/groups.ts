@@ -4,7 +4,7 @@
  * shown once, "× N environments".
  */
 import { describeRef, objectKey } from '../objects.ts';
-import type { Plan, PlannedObject } from '../plan.ts';
+import type { Plan, PlannedObject } from '../plan/plan.ts';
 
 /** Changed rows past which like rows are grouped. */
 export const GROUP_THRESHOLD = 50;

@@ -2,7 +2,7 @@
  * The plan comment: a table of environments, then one section per environment (section.ts), each
  * replaced only by the job that planned it.
  */
-import { shortDigest } from '../plan-digest.ts';
+import { shortDigest } from '../plan/plan-digest.ts';
 import { escapeInline } from './escape.ts';
 import { riskLines } from './risks.ts';
 import { describeBuild } from '../version.ts';

@@ -1,7 +1,7 @@
 /** How one planned object, a group of alike objects, or a plan's counts read in the comment. */
-import type { PlannedObject, PlanSummary } from '../plan.ts';
+import type { PlannedObject, PlanSummary } from '../plan/plan.ts';
 import { describeRef } from '../objects.ts';
-import { distinctLocations } from '../change-sources.ts';
+import { distinctLocations } from '../plan/change-sources.ts';
 import { formatLocation } from '../errors.ts';
 import { codeBlock, codeSpan, escapeInline, htmlCode } from './escape.ts';
 import { describeGroup, type RowGroup } from './groups.ts';

@@ -2,8 +2,8 @@
  * Pictures of a plan where they beat words: a bar of its actions, and the apply stages as a
  * Mermaid flowchart (GitHub and GitLab draw ```mermaid blocks natively).
  */
-import type { Plan, PlanSummary } from '../plan.ts';
-import { stageOf, STAGE_NAMES } from '../order.ts';
+import type { Plan, PlanSummary } from '../plan/plan.ts';
+import { stageOf, STAGE_NAMES } from '../apply/order.ts';
 
 const WIDTH = 20;
 

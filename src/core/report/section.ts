@@ -1,7 +1,7 @@
 /** One environment's collapsible section of the comment, at the richest detail level that fits. */
-import type { Finding } from '../manifest.ts';
-import type { Plan } from '../plan.ts';
-import { describeFidelity } from '../plan-mode.ts';
+import type { Finding } from '../yaml/manifest.ts';
+import type { Plan } from '../plan/plan.ts';
+import { describeFidelity } from '../plan/plan-mode.ts';
 import { formatLocation } from '../errors.ts';
 import { codeSpan, escapeInline } from './escape.ts';
 import { GROUP_THRESHOLD, groupRows } from './groups.ts';

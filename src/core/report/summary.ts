@@ -1,9 +1,9 @@
-import type { ApplyResult } from '../apply.ts';
+import type { ApplyResult } from '../apply/apply.ts';
 import { describeRef } from '../objects.ts';
 import { formatLocation } from '../errors.ts';
 import { codeBlock, codeSpan, escapeInline } from './escape.ts';
 import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
-import { describeFidelity } from '../plan-mode.ts';
+import { describeFidelity } from '../plan/plan-mode.ts';
 import { actionOf, estimateMark, headline, type EnvironmentReport } from './markdown.ts';
 import { actionBar, stageDiagram } from './picture.ts';
 import { anchorOf, riskLines } from './risks.ts';

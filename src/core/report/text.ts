@@ -1,9 +1,9 @@
 import { describeRef } from '../objects.ts';
-import { distinctLocations } from '../change-sources.ts';
+import { distinctLocations } from '../plan/change-sources.ts';
 import { formatLocation } from '../errors.ts';
-import type { Plan, PlannedObject } from '../plan.ts';
+import type { Plan, PlannedObject } from '../plan/plan.ts';
 import { describeGroup, describeShared, groupRows, sharedChanges } from './groups.ts';
-import { describeFidelity } from '../plan-mode.ts';
+import { describeFidelity } from '../plan/plan-mode.ts';
 import { actionOf, estimateMark, headline } from './markdown.ts';
 import { riskText } from './risks.ts';
 

@@ -2,7 +2,7 @@
  * The plan's risk summary: what a reviewer should look at first, one line each, in a fixed order.
  * Levels come from the environment's `risks:` (default `warning`; `error` fails the check).
  */
-import type { PruneBudget } from '../config.ts';
+import type { PruneBudget } from '../config/config.ts';
 import { describeRef, groupOf, objectKey, type KubeObject, type ObjectRef } from '../objects.ts';
 import {
   bindsAllPowerfulRole,

@@ -4,7 +4,7 @@
  */
 import { canonicalJson } from '../canonical.ts';
 import { groupOf, isPlainObject, type KubeObject } from '../objects.ts';
-import { immutableChanges } from '../validate.ts';
+import { immutableChanges } from '../validate/validate.ts';
 import { floatingImages, hostAccess } from './pod.ts';
 import { bindingGrowth, grantsEverything, POWERFUL_ROLES, roleGrowth, roleRefName } from './rbac.ts';
 
