@@ -84,8 +84,37 @@ function removePath(root: unknown, path: FieldPath): void {
   }
 }
 
+/** Whether a list item is the one a `k:` path element names by `fields`. */
+export type KeyMatch = (item: unknown, fields: Record<string, unknown>) => boolean;
+
+/** The server's reading: every key field of the element equals the item's. */
+const allKeysEqual: KeyMatch = (item, fields) =>
+  isPlainObject(item) &&
+  Object.entries(fields).every(([name, value]) => canonicalJson(item[name]) === canonicalJson(value));
+
+/**
+ * The value at a managedFields path in `root`, or undefined when the path is absent. `match`
+ * decides which list item a `k:` element names (by default, every key field equal).
+ */
+export function valueAt(root: unknown, path: FieldPath, match: KeyMatch = allKeysEqual): unknown {
+  let current = root;
+  for (const key of path) {
+    if (key.startsWith('f:')) {
+      const name = key.slice(2);
+      if (!isPlainObject(current) || !Object.hasOwn(current, name)) return undefined;
+      current = current[name];
+      continue;
+    }
+    if (!Array.isArray(current)) return undefined;
+    const at = elementIndex(current, key, match);
+    if (at === -1) return undefined;
+    current = current[at];
+  }
+  return current;
+}
+
 /** Index of the list element a `k:`, `v:` or `i:` path element names; -1 when absent. */
-function elementIndex(list: readonly unknown[], key: string): number {
+function elementIndex(list: readonly unknown[], key: string, match: KeyMatch = allKeysEqual): number {
   const rest = key.slice(2);
   try {
     if (key.startsWith('i:')) {
@@ -99,11 +128,7 @@ function elementIndex(list: readonly unknown[], key: string): number {
     if (key.startsWith('k:')) {
       const fields = JSON.parse(rest) as unknown;
       if (!isPlainObject(fields)) return -1;
-      return list.findIndex(
-        (item) =>
-          isPlainObject(item) &&
-          Object.entries(fields).every(([name, value]) => canonicalJson(item[name]) === canonicalJson(value)),
-      );
+      return list.findIndex((item) => match(item, fields));
     }
   } catch {
     return -1;

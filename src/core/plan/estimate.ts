@@ -6,6 +6,7 @@ import {
   memberPaths,
   unionFields,
   withoutPaths,
+  valueAt,
   type FieldPath,
 } from '../ownership/fieldset.ts';
 import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from '../objects.ts';
@@ -66,7 +67,7 @@ function withoutEmptied(object: KubeObject, removed: readonly FieldPath[]): Kube
   for (const path of removed) {
     for (let length = path.length - 1; length > 0; length--) {
       const parent = path.slice(0, length);
-      const node = nodeAt(result, parent);
+      const node = valueAt(result, parent);
       const empty = Array.isArray(node)
         ? node.length === 0
         : isPlainObject(node) && Object.keys(node).length === 0;
@@ -75,21 +76,6 @@ function withoutEmptied(object: KubeObject, removed: readonly FieldPath[]): Kube
     }
   }
   return result;
-}
-
-/** The value at a managedFields path (list items by their full key), or undefined. */
-function nodeAt(object: unknown, path: FieldPath): unknown {
-  let current = object;
-  for (const key of path) {
-    if (key.startsWith('f:')) current = isPlainObject(current) ? current[key.slice(2)] : undefined;
-    else if (key.startsWith('k:') && Array.isArray(current)) {
-      const fields = parseKey(key) ?? {};
-      const list: readonly unknown[] = current;
-      current = list.find((item) => sameKey(item, fields, Object.keys(fields)));
-    } else return undefined;
-    if (current === undefined) return undefined;
-  }
-  return current;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -218,35 +204,10 @@ function parseKey(key: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Whether the applied object sets a managedFields path (a list item by its keys, leniently). */
+/**
+ * Whether the applied object sets a managedFields path. A list item matches leniently: a key field
+ * the applied item leaves out matches anything, as the server defaults it before keying the item.
+ */
 function present(applied: unknown, path: FieldPath): boolean {
-  let current = applied;
-  for (const key of path) {
-    const rest = key.slice(2);
-    if (key.startsWith('f:')) {
-      if (!isPlainObject(current) || !Object.hasOwn(current, rest)) return false;
-      current = current[rest];
-      continue;
-    }
-    if (!Array.isArray(current)) return false;
-    let at = -1;
-    if (key.startsWith('k:')) {
-      const fields = parseKey(key);
-      if (fields) at = current.findIndex((item) => sameKey(fields, item, Object.keys(fields)));
-    } else if (key.startsWith('v:')) {
-      const value = canonicalJson(safeParse(rest));
-      at = current.findIndex((item) => canonicalJson(item) === value);
-    } else if (key.startsWith('i:')) at = Number(rest) < current.length ? Number(rest) : -1;
-    if (at === -1) return false;
-    current = current[at];
-  }
-  return true;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+  return valueAt(applied, path, (item, fields) => sameKey(fields, item, Object.keys(fields))) !== undefined;
 }
