@@ -9,7 +9,7 @@ import type { KubeApi } from '../ports.ts';
 export async function checkClusterPin(env: EnvironmentConfig, kube: KubeApi, server: string): Promise<void> {
   const pin = env.cluster;
   if (!pin) return;
-  if (pin.server !== undefined && pin.server.replace(/\/$/, '') !== server.replace(/\/$/, '')) {
+  if (pin.server !== undefined && serverKey(pin.server) !== serverKey(server)) {
     throw new UserError(
       'cluster',
       `environment "${env.name}" is pinned to ${pin.server}, but the kubeconfig points at ${server}; refusing to apply to the wrong cluster`,
@@ -30,5 +30,15 @@ export async function checkClusterPin(env: EnvironmentConfig, kube: KubeApi, ser
         },
       );
     }
+  }
+}
+
+/** One key for every spelling of an API server URL (`https://H:6443/` and `https://h:6443`). */
+export function serverKey(server: string): string {
+  try {
+    const url = new URL(server);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return server;
   }
 }

@@ -12,7 +12,6 @@ import { describeError, UserError } from '../errors.ts';
 import {
   APPLYSET_PART_OF_LABEL,
   applySetId,
-  decodeInventory,
   inventoryName,
   inventoryRef,
   readInventory,
@@ -69,9 +68,9 @@ async function readOld(
   namespace: string,
   logger: Logger,
 ): Promise<Inventory | undefined> {
-  let configMap: KubeObject | undefined;
   try {
-    configMap = await kube.get(inventoryRef(environment, namespace));
+    const old = await readInventory(kube, environment, namespace);
+    return old.resourceVersion === undefined ? undefined : old;
   } catch (error) {
     if (!(error instanceof UserError && error.kind === 'permission')) throw error;
     // A namespace-scoped identity: nothing there it could have written either.
@@ -80,7 +79,6 @@ async function readOld(
     );
     return undefined;
   }
-  return configMap ? decodeInventory(environment, configMap) : undefined;
 }
 
 /** The plan's note for an inventory that moves, or undefined. */

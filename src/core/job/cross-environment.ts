@@ -5,13 +5,13 @@
  * check sees this only once the object is live; here it is caught before either apply, from what
  * the environments render, whenever one job plans or applies several of them.
  */
+import { serverKey } from '../apply/cluster-pin.ts';
 import type { EnvironmentConfig } from '../config/config.ts';
-import { crdScopes, scopeOf, type Scope } from '../validate/kinds.ts';
 import type { Manifest } from '../yaml/manifest.ts';
 import { objectKey, refOf, type ObjectRef } from '../objects.ts';
 import type { Plan, PlanSummary } from '../plan/plan.ts';
 import type { KubeApi } from '../ports.ts';
-import { desiredObjects } from '../plan/prepare.ts';
+import { desiredObjects, resolveKinds } from '../plan/prepare.ts';
 
 /** What one environment renders, and the cluster it goes to. */
 export interface RenderedKeys {
@@ -34,7 +34,7 @@ export interface SharedObject {
  */
 export function sharedObjects(rendered: readonly RenderedKeys[]): Map<string, Map<string, SharedObject>> {
   const owners = new Map<string, Set<string>>();
-  const keyOf = (server: string, ref: ObjectRef): string => `${clusterOf(server)} ${objectKey(ref)}`;
+  const keyOf = (server: string, ref: ObjectRef): string => `${serverKey(server)} ${objectKey(ref)}`;
   for (const { environment, server, objects } of rendered)
     for (const ref of objects)
       owners.set(keyOf(server, ref), (owners.get(keyOf(server, ref)) ?? new Set()).add(environment));
@@ -85,34 +85,6 @@ export async function renderedRefs(
   manifests: readonly Manifest[],
   kube: KubeApi,
 ): Promise<ObjectRef[]> {
-  const crds = crdScopes(manifests.map((m) => m.object));
-  const scopes = new Map<string, Scope>();
-  for (const { object } of manifests) {
-    const kind = `${object.apiVersion}/${object.kind}`;
-    if (scopes.has(kind)) continue;
-    const resource = await kube.resolve(object.apiVersion, object.kind);
-    scopes.set(
-      kind,
-      resource
-        ? resource.namespaced
-          ? 'namespaced'
-          : 'cluster'
-        : scopeOf(object.apiVersion, object.kind, crds),
-    );
-  }
-  return desiredObjects(
-    manifests,
-    env,
-    (m) => scopes.get(`${m.object.apiVersion}/${m.object.kind}`) ?? 'unknown',
-  ).map((d) => refOf(d.object));
-}
-
-/** Two spellings of one API server (`https://h:6443/` and `https://H:6443`) are one cluster. */
-function clusterOf(server: string): string {
-  try {
-    const url = new URL(server);
-    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return server;
-  }
+  const { scope } = await resolveKinds(manifests, kube);
+  return desiredObjects(manifests, env, scope).map((d) => refOf(d.object));
 }

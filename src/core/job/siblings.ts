@@ -7,6 +7,7 @@
  * compare. One that cannot be rendered in this job (its SOPS key or chart credentials are another
  * job's) is left out, and the log says so.
  */
+import { serverKey } from '../apply/cluster-pin.ts';
 import type { EnvironmentConfig } from '../config/config.ts';
 import { describeError, UserError } from '../errors.ts';
 import { capabilitiesOrDefaults } from './jobs.ts';
@@ -35,11 +36,12 @@ export async function pinnedSiblings(
       .get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' })
       .then((ns) => ns?.metadata.uid));
   const siblings: RenderedKeys[] = [];
+  let capabilities: ReturnType<typeof capabilitiesOrDefaults> | undefined;
   for (const env of workspace.config.environments.values()) {
     if (run.includes(env.name) || !(await pinnedTo(env, cluster.server, kubeSystemUid))) continue;
     try {
-      const capabilities = await capabilitiesOrDefaults(cluster.kube, logger);
-      const { manifests, findings } = await workspace.renderAndValidate(env, capabilities);
+      capabilities ??= capabilitiesOrDefaults(cluster.kube, logger);
+      const { manifests, findings } = await workspace.renderAndValidate(env, await capabilities);
       if (hasErrors(findings)) throw new UserError('render', 'its manifests have errors');
       const objects = await renderedRefs(env, manifests, cluster.kube);
       siblings.push({ environment: env.name, server: cluster.server, objects });
@@ -61,6 +63,6 @@ async function pinnedTo(
 ): Promise<boolean> {
   const pin = env.cluster;
   if (!pin || (pin.server === undefined && pin.kubeSystemUid === undefined)) return false;
-  if (pin.server !== undefined && pin.server.replace(/\/+$/, '') !== server.replace(/\/+$/, '')) return false;
+  if (pin.server !== undefined && serverKey(pin.server) !== serverKey(server)) return false;
   return pin.kubeSystemUid === undefined || pin.kubeSystemUid === (await kubeSystemUid());
 }

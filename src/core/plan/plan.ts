@@ -5,7 +5,7 @@ import { mapLimit, progressReporter } from '../concurrency.ts';
 import type { EnvironmentConfig } from '../config/config.ts';
 import { describeError, UserError } from '../errors.ts';
 import { ForeignOwners } from '../ownership/foreign-owner.ts';
-import { crdScopes, scopeOf, type Scope } from '../validate/kinds.ts';
+import type { Scope } from '../validate/kinds.ts';
 import { fetchLive } from './live-objects.ts';
 import type { Manifest } from '../yaml/manifest.ts';
 import { quietSides } from '../noise/builtin.ts';
@@ -20,7 +20,7 @@ import { planGuards } from './plan-guards.ts';
 import { fidelitySummary, PlanFidelity } from './plan-mode.ts';
 import type { Plan, PlanContext, PlannedObject, PlanSummary } from './plan-types.ts';
 import type { KubeApi } from '../ports.ts';
-import { desiredObjects, scopedEntries } from './prepare.ts';
+import { desiredObjects, resolveKinds, scopedEntries } from './prepare.ts';
 import { assessRisks } from '../risk/assess.ts';
 
 export type { Plan, PlanAction, PlanContext, PlannedObject, PlanSummary } from './plan-types.ts';
@@ -39,19 +39,7 @@ export async function planEnvironment(
   const started = Date.now();
   const requestsBefore = context.kube.requestCount;
   const { kube } = context;
-  const renderedCrds = crdScopes(manifests.map((m) => m.object));
-
-  // Resolve every kind once; a kind the cluster lacks may come from a CRD in this same change.
-  const kinds = new Map<string, ResourceInfo | undefined>();
-  for (const manifest of manifests) {
-    const key = `${manifest.object.apiVersion}/${manifest.object.kind}`;
-    if (!kinds.has(key)) kinds.set(key, await kube.resolve(manifest.object.apiVersion, manifest.object.kind));
-  }
-  const scope = (m: Manifest): Scope => {
-    const resource = kinds.get(`${m.object.apiVersion}/${m.object.kind}`);
-    if (resource) return resource.namespaced ? 'namespaced' : 'cluster';
-    return scopeOf(m.object.apiVersion, m.object.kind, renderedCrds);
-  };
+  const { kinds, renderedCrds, scope } = await resolveKinds(manifests, kube);
   const desired = desiredObjects(manifests, env, scope);
 
   const live = await fetchLive(

@@ -12,7 +12,7 @@ import {
   type ResourceInfo,
 } from '../objects.ts';
 import type { KubeApi } from '../ports.ts';
-import type { Scope } from '../validate/kinds.ts';
+import { crdScopes, scopeOf, type Scope } from '../validate/kinds.ts';
 
 export interface DesiredObject {
   readonly object: KubeObject;
@@ -28,6 +28,34 @@ export interface PreparedManifest extends DesiredObject {
    * error rather than a second, silent apply of one object.
    */
   readonly duplicate?: string;
+}
+
+/** How the cluster serves the rendered kinds, and each manifest's scope. */
+export interface ResolvedKinds {
+  /** By `apiVersion/kind`; undefined for a kind the cluster does not serve. */
+  readonly kinds: ReadonlyMap<string, ResourceInfo | undefined>;
+  /** CRDs in the render, by `group/kind`. */
+  readonly renderedCrds: ReadonlyMap<string, Scope>;
+  readonly scope: (manifest: Manifest) => Scope;
+}
+
+/**
+ * Resolves every rendered kind once; a kind the cluster lacks takes its scope from the built-ins or
+ * from a CRD in this same render.
+ */
+export async function resolveKinds(manifests: readonly Manifest[], kube: KubeApi): Promise<ResolvedKinds> {
+  const renderedCrds = crdScopes(manifests.map((m) => m.object));
+  const kinds = new Map<string, ResourceInfo | undefined>();
+  for (const { object } of manifests) {
+    const key = `${object.apiVersion}/${object.kind}`;
+    if (!kinds.has(key)) kinds.set(key, await kube.resolve(object.apiVersion, object.kind));
+  }
+  const scope = ({ object }: Manifest): Scope => {
+    const resource = kinds.get(`${object.apiVersion}/${object.kind}`);
+    if (resource) return resource.namespaced ? 'namespaced' : 'cluster';
+    return scopeOf(object.apiVersion, object.kind, renderedCrds);
+  };
+  return { kinds, renderedCrds, scope };
 }
 
 /** Every manifest's desired object, in order, with duplicates named. */
