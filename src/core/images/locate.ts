@@ -2,6 +2,7 @@
 // so an update is a one-token text edit that keeps formatting and comments.
 
 import { getScalarValue, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
+import { lineOf, lineStarts } from '../yaml/yaml.ts';
 import { parseImageReference } from './reference.ts';
 
 /** What a located scalar holds. */
@@ -112,24 +113,6 @@ function markerLines(text: string): Map<number, string> {
     if (match?.[1]) lines.set(index + 1, match[1]);
   });
   return lines;
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
-
-/** 1-based line of `offset`, by binary search over the line starts. */
-function lineOf(starts: readonly number[], offset: number): number {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if ((starts[mid] ?? 0) <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low + 1;
 }
 
 function editable(node: ScalarNode): boolean {

@@ -4,6 +4,7 @@
 
 import { getScalarValue, parseEvents, type Event } from 'js-yaml';
 import type { TagLocation } from './locate.ts';
+import { lineOf, lineStarts } from '../yaml/yaml.ts';
 import type { ImageReference } from './reference.ts';
 
 const SCALAR = 4;
@@ -25,11 +26,12 @@ export function scalarOnLine(
   } catch {
     return undefined;
   }
+  const starts = lineStarts(text);
   const pin = ref.digest ? `@${ref.digest}` : '';
   const reference = `${ref.name}${ref.tag === undefined ? '' : `:${ref.tag}`}${pin}`;
   for (const scalar of events) {
     if (scalar.type !== SCALAR) continue;
-    if (!EDITABLE_STYLES.has(scalar.style) || lineOf(text, scalar.valueStart) !== line) continue;
+    if (!EDITABLE_STYLES.has(scalar.style) || lineOf(starts, scalar.valueStart) !== line) continue;
     const value = getScalarValue(text, scalar);
     const isTag = ref.tag !== undefined && value === `${ref.tag}${pin}`;
     if (!isTag && value !== reference) continue;
@@ -49,12 +51,6 @@ export function scalarOnLine(
     };
   }
   return undefined;
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
 }
 
 /**

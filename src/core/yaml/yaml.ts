@@ -230,14 +230,15 @@ function afterValue(stack: { mapping: boolean; expectKey: boolean; index: number
   else top.index++;
 }
 
-function lineStarts(text: string): number[] {
+/** Offsets where each line of `text` starts, for lineOf. */
+export function lineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
 }
 
 /** 1-based line containing a 0-based offset (binary search over line starts). */
-export function lineOf(starts: number[], offset: number): number {
+export function lineOf(starts: readonly number[], offset: number): number {
   let low = 0;
   let high = starts.length - 1;
   while (low < high) {
