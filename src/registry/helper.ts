@@ -2,9 +2,9 @@
 // get` reads the server address on stdin and answers `{"ServerURL","Username","Secret"}` on stdout,
 // or fails with "credentials not found in native keychain" when it holds nothing for that server.
 
-import { execFile } from 'node:child_process';
 import { UserError } from '../core/errors.ts';
-import { childEnv } from '../tools/exec.ts';
+import type { CommandResult } from '../core/ports.ts';
+import { childEnv, ProcessRunner } from '../tools/exec.ts';
 import type { Credential } from './credentials.ts';
 
 /** gcloud starts slowly and ecr-login calls AWS: generous, but a hung helper must not hang the run. */
@@ -54,17 +54,29 @@ export async function askCredentialHelper(
   timeoutMs = HELPER_TIMEOUT_MS,
 ): Promise<Credential | undefined> {
   const program = `docker-credential-${name}`;
-  const run = await execute(program, serverUrl, helperEnv(env), timeoutMs);
-  if (run.missing)
-    throw new UserError(
-      'registry',
-      `${host}: the docker config.json names the credential helper ${program}, which is not on PATH`,
-      {
-        hint: `${INSTALL[name] ?? `install ${program} and put it on PATH`}, or remove it from the config's credsStore/credHelpers`,
-      },
-    );
-  if (run.timedOut)
-    throw new UserError('registry', `${host}: ${program} get did not answer within ${timeoutMs / 1000} s`);
+  let run: CommandResult;
+  try {
+    // The allowlisted environment, plus the cloud settings, which the allowlist holds back.
+    run = await new ProcessRunner(env).run(program, ['get'], {
+      cwd: process.cwd(),
+      env: helperEnv(env),
+      input: serverUrl,
+      timeoutMs,
+    });
+  } catch (error) {
+    const cause = error instanceof UserError ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+    if (cause?.code === 'ENOENT')
+      throw new UserError(
+        'registry',
+        `${host}: the docker config.json names the credential helper ${program}, which is not on PATH`,
+        {
+          hint: `${INSTALL[name] ?? `install ${program} and put it on PATH`}, or remove it from the config's credsStore/credHelpers`,
+        },
+      );
+    if ((cause as { killed?: boolean } | undefined)?.killed)
+      throw new UserError('registry', `${host}: ${program} get did not answer within ${timeoutMs / 1000} s`);
+    throw error;
+  }
   const said = `${run.stdout}\n${run.stderr}`.trim();
   if (run.exitCode !== 0) {
     if (/credentials not found/i.test(said)) return undefined;
@@ -82,41 +94,4 @@ export async function askCredentialHelper(
   const { Username: username, Secret: secret } = answer;
   if (typeof secret !== 'string' || secret === '') return undefined;
   return { username: typeof username === 'string' ? username : '', password: secret };
-}
-
-interface Run {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number;
-  readonly missing: boolean;
-  readonly timedOut: boolean;
-}
-
-/** execFile, no shell: the server address goes on stdin, never into an argument. */
-function execute(
-  program: string,
-  input: string,
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      program,
-      ['get'],
-      { env, timeout: timeoutMs, maxBuffer: 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        resolve({
-          stdout,
-          stderr,
-          exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
-          missing: code === 'ENOENT',
-          timedOut: error?.killed === true,
-        });
-      },
-    );
-    // A helper that exits before reading stdin must not crash the run with EPIPE.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input);
-  });
 }

@@ -83,6 +83,7 @@ export class ProcessRunner implements CommandRunner {
             reject(
               new UserError('tool', `\`${command}\` was not found on PATH`, {
                 hint: INSTALL_HINTS[command] ?? `install ${command}`,
+                cause: error,
               }),
             );
             return;
@@ -92,6 +93,7 @@ export class ProcessRunner implements CommandRunner {
               new UserError(
                 'tool',
                 `\`${command} ${args.join(' ')}\` did not finish within ${options.timeoutMs ?? 0} ms`,
+                { cause: error },
               ),
             );
             return;
@@ -100,6 +102,8 @@ export class ProcessRunner implements CommandRunner {
           resolve({ stdout, stderr, exitCode });
         },
       );
+      // A program that exits before reading its input must not crash the run with EPIPE.
+      child.stdin?.on('error', () => undefined);
       if (options.input !== undefined) child.stdin?.end(options.input);
       else child.stdin?.end();
     });
